@@ -131,15 +131,19 @@ type RefreshTokenSettings struct {
 // unique across all tenants. ClientSecret holds the secret as stored by the
 // adapter's caller (authhero-go stores it encrypted).
 type Client struct {
-	TenantID                string                `json:"tenant_id,omitempty"`
-	ClientID                string                `json:"client_id"`
-	Name                    string                `json:"name"`
-	Description             string                `json:"description,omitempty"`
-	ClientSecret            string                `json:"client_secret,omitempty"`
-	AppType                 string                `json:"app_type,omitempty"`
-	LogoURI                 string                `json:"logo_uri,omitempty"`
-	IsFirstParty            bool                  `json:"is_first_party"`
-	OIDCConformant          bool                  `json:"oidc_conformant"`
+	TenantID       string `json:"tenant_id,omitempty"`
+	ClientID       string `json:"client_id"`
+	Name           string `json:"name"`
+	Description    string `json:"description,omitempty"`
+	ClientSecret   string `json:"client_secret,omitempty"`
+	AppType        string `json:"app_type,omitempty"`
+	LogoURI        string `json:"logo_uri,omitempty"`
+	IsFirstParty   bool   `json:"is_first_party"`
+	OIDCConformant bool   `json:"oidc_conformant"`
+	// Auth0Conformant selects Auth0's status codes (403 for invalid_grant,
+	// unauthorized_client and scope errors) when nil or true, and RFC 6749's
+	// (400) when false.
+	Auth0Conformant         *bool                 `json:"auth0_conformant,omitempty"`
 	Callbacks               []string              `json:"callbacks,omitempty"`
 	AllowedOrigins          []string              `json:"allowed_origins,omitempty"`
 	WebOrigins              []string              `json:"web_origins,omitempty"`

@@ -243,7 +243,9 @@ var roleSpec = &spec[adapters.Role]{
 		}
 		stamp(&e.CreatedAt, &e.UpdatedAt, now)
 	},
-	fix: func(old, e *adapters.Role, now time.Time) { e.ID, e.CreatedAt, e.UpdatedAt = old.ID, old.CreatedAt, now },
+	fix: func(old, e *adapters.Role, now time.Time) {
+		e.ID, e.CreatedAt, e.UpdatedAt = old.ID, old.CreatedAt, now
+	},
 	cols: func(e *adapters.Role) ([]string, []any, error) {
 		if e.Name == "" {
 			return nil, nil, adapters.Invalid("name", "is required")
