@@ -26,6 +26,7 @@ import (
 	"github.com/authhero-go/authhero/adapters"
 	"github.com/authhero-go/authhero/adapters/cache"
 	"github.com/authhero-go/authhero/internal/keys"
+	"github.com/authhero-go/authhero/internal/management"
 	"github.com/authhero-go/authhero/internal/oauth"
 	"github.com/authhero-go/authhero/internal/provision"
 	"github.com/authhero-go/authhero/internal/secrets"
@@ -78,6 +79,13 @@ func InitMultiTenant(opts Options) (*App, error) {
 	srv := &oauth.Server{Data: data, Keys: keyVerifier{km}, Box: box, Logger: opts.Logger}
 	authRoutes := func(h http.Handler) http.Handler { return res.Middleware(false, h) }
 	srv.Routes(a.mux, authRoutes)
+	controlPlane := opts.ControlPlaneTenant
+	if controlPlane == "" {
+		controlPlane = opts.DefaultTenant
+	}
+	mgmt := &management.Server{Data: data, Keys: keyVerifier{km}, Provisioner: a.prov, Box: box,
+		ControlPlane: controlPlane, Logger: opts.Logger}
+	mgmt.Routes(a.mux, func(h http.Handler) http.Handler { return res.Middleware(true, h) })
 	a.rebuild()
 	return a, nil
 }

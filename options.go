@@ -35,6 +35,10 @@ type Options struct {
 	// DefaultTenant is the tenant served at the Issuer's own host. Zero: the
 	// only tenant when exactly one exists; otherwise the base host serves none.
 	DefaultTenant string
+	// ControlPlaneTenant is the tenant whose management tokens may list,
+	// create and delete other tenants (/api/v2/tenants). Zero: DefaultTenant;
+	// if that is empty too, no tenant may.
+	ControlPlaneTenant string
 	// TrustTenantHeader lets Management API requests pick their tenant with a
 	// tenant-id header (their token must still belong to that tenant). The
 	// header is never honoured on the login and token endpoints. Zero: ignored.

@@ -196,7 +196,13 @@ func (r *Resolver) Resolve(req *http.Request, allowHeader bool) (*Info, error) {
 			if err != nil {
 				return nil, notFound(err)
 			}
-			return &Info{Tenant: t, Issuer: baseIssuer, Host: host}, nil
+			// The tenant keeps its own issuer: its subdomain's, unless it is
+			// the default tenant served at the base host.
+			iss := baseIssuer
+			if r.base != nil && id != r.cfg.DefaultTenant {
+				iss = r.base.Scheme + "://" + id + "." + baseHost + "/"
+			}
+			return &Info{Tenant: t, Issuer: iss, Host: host}, nil
 		}
 	}
 	// 4. default tenant at the base host

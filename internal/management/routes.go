@@ -1,0 +1,9 @@
+package management
+
+// routes registers every Management API route with the scope it needs
+// (https://auth0.com/docs/api/management/v2). Each resource lives in its own
+// file.
+func (s *Server) routes() {
+	s.tenantRoutes()
+	s.clientRoutes()
+}
