@@ -25,6 +25,8 @@ import (
 
 	"github.com/authhero-go/authhero/adapters"
 	"github.com/authhero-go/authhero/adapters/cache"
+	"github.com/authhero-go/authhero/internal/accounts"
+	"github.com/authhero-go/authhero/internal/bruteforce"
 	"github.com/authhero-go/authhero/internal/keys"
 	"github.com/authhero-go/authhero/internal/management"
 	"github.com/authhero-go/authhero/internal/oauth"
@@ -42,6 +44,8 @@ type App struct {
 	keys     *keys.Manager
 	resolver *tenant.Resolver
 	prov     *provision.Provisioner
+	accounts *accounts.Service
+	limiter  bruteforce.Limiter
 
 	mux     *http.ServeMux
 	mu      sync.Mutex
@@ -76,7 +80,10 @@ func InitMultiTenant(opts Options) (*App, error) {
 		prov: &provision.Provisioner{Data: data, Keys: km, Box: box},
 		mux:  http.NewServeMux(),
 	}
-	srv := &oauth.Server{Data: data, Keys: keyVerifier{km}, Box: box, Logger: opts.Logger}
+	a.accounts = &accounts.Service{Data: data}
+	a.limiter = &bruteforce.Memory{}
+	srv := &oauth.Server{Data: data, Keys: keyVerifier{km}, Box: box, Logger: opts.Logger,
+		Sessions: opts.SessionStore, Accounts: a.accounts, Limiter: a.limiter}
 	authRoutes := func(h http.Handler) http.Handler { return res.Middleware(false, h) }
 	srv.Routes(a.mux, authRoutes)
 	controlPlane := opts.ControlPlaneTenant

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authhero-go/authhero/adapters"
+	"github.com/authhero-go/authhero/session"
 )
 
 // Options configures InitMultiTenant. Only DataAdapter and EncryptionKey are
@@ -17,6 +18,11 @@ type Options struct {
 	// DataAdapter is the storage, e.g. the DataAdapters of a
 	// bunadapter.Open. Required.
 	DataAdapter *adapters.DataAdapters
+
+	// SessionStore keeps browser sessions and login transactions. Zero: the
+	// data adapter's sessions and login_sessions tables (session.NewSQL),
+	// which every instance on the database shares.
+	SessionStore session.Store
 
 	// EncryptionKey encrypts secrets at rest (signing private keys, client
 	// secrets) with AES-256-GCM: exactly 32 bytes. Required. Every instance
@@ -95,6 +101,9 @@ func (o *Options) validate() error {
 		o.KeyOverlap = 24 * time.Hour
 	} else if o.KeyOverlap < 0 {
 		errs = append(errs, errors.New("authhero: Options.KeyOverlap must not be negative"))
+	}
+	if o.SessionStore == nil && o.DataAdapter != nil {
+		o.SessionStore = session.NewSQL(o.DataAdapter)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

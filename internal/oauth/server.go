@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/authhero-go/authhero/adapters"
+	"github.com/authhero-go/authhero/internal/accounts"
+	"github.com/authhero-go/authhero/internal/bruteforce"
 	"github.com/authhero-go/authhero/internal/secrets"
+	"github.com/authhero-go/authhero/session"
 	"github.com/authhero-go/authhero/tenant"
 )
 
@@ -31,6 +34,12 @@ type Server struct {
 	Keys Keys
 	// Box opens client secrets.
 	Box *secrets.Box
+	// Sessions holds SSO sessions and login transactions.
+	Sessions session.Store
+	// Accounts checks database users' passwords (password grants).
+	Accounts *accounts.Service
+	// Limiter blocks brute-force password guessing per (tenant, user, IP).
+	Limiter bruteforce.Limiter
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Logger receives operational errors; nil means slog.Default().
