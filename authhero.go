@@ -28,6 +28,7 @@ import (
 	"github.com/authhero-go/authhero/internal/accounts"
 	"github.com/authhero-go/authhero/internal/bruteforce"
 	"github.com/authhero-go/authhero/internal/keys"
+	"github.com/authhero-go/authhero/internal/login"
 	"github.com/authhero-go/authhero/internal/management"
 	"github.com/authhero-go/authhero/internal/oauth"
 	"github.com/authhero-go/authhero/internal/provision"
@@ -86,6 +87,9 @@ func InitMultiTenant(opts Options) (*App, error) {
 		Sessions: opts.SessionStore, Accounts: a.accounts, Limiter: a.limiter}
 	authRoutes := func(h http.Handler) http.Handler { return res.Middleware(false, h) }
 	srv.Routes(a.mux, authRoutes)
+	ul := &login.Server{Data: data, Sessions: opts.SessionStore, Accounts: a.accounts, Limiter: a.limiter,
+		Email: opts.EmailSender, Logger: opts.Logger}
+	ul.Routes(a.mux, authRoutes)
 	controlPlane := opts.ControlPlaneTenant
 	if controlPlane == "" {
 		controlPlane = opts.DefaultTenant

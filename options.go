@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authhero-go/authhero/adapters"
+	"github.com/authhero-go/authhero/email"
 	"github.com/authhero-go/authhero/session"
 )
 
@@ -23,6 +24,11 @@ type Options struct {
 	// data adapter's sessions and login_sessions tables (session.NewSQL),
 	// which every instance on the database shares.
 	SessionStore session.Store
+
+	// EmailSender delivers verification and password-reset emails
+	// (email.SMTP in production). Zero: the links are logged to Logger, for
+	// development.
+	EmailSender email.Sender
 
 	// EncryptionKey encrypts secrets at rest (signing private keys, client
 	// secrets) with AES-256-GCM: exactly 32 bytes. Required. Every instance
@@ -107,6 +113,9 @@ func (o *Options) validate() error {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.EmailSender == nil {
+		o.EmailSender = email.Log{Logger: o.Logger}
 	}
 	return errors.Join(errs...)
 }
