@@ -46,6 +46,7 @@ type App struct {
 	resolver *tenant.Resolver
 	prov     *provision.Provisioner
 	accounts *accounts.Service
+	ul       *login.Server
 	limiter  bruteforce.Limiter
 
 	mux     *http.ServeMux
@@ -87,9 +88,9 @@ func InitMultiTenant(opts Options) (*App, error) {
 		Sessions: opts.SessionStore, Accounts: a.accounts, Limiter: a.limiter}
 	authRoutes := func(h http.Handler) http.Handler { return res.Middleware(false, h) }
 	srv.Routes(a.mux, authRoutes)
-	ul := &login.Server{Data: data, Sessions: opts.SessionStore, Accounts: a.accounts, Limiter: a.limiter,
+	a.ul = &login.Server{Data: data, Sessions: opts.SessionStore, Accounts: a.accounts, Limiter: a.limiter,
 		Email: opts.EmailSender, Logger: opts.Logger}
-	ul.Routes(a.mux, authRoutes)
+	a.ul.Routes(a.mux, authRoutes)
 	controlPlane := opts.ControlPlaneTenant
 	if controlPlane == "" {
 		controlPlane = opts.DefaultTenant

@@ -240,3 +240,5 @@ func TestLoginFormWithoutCSRFIsRefused(t *testing.T) {
 	require.Equal(t, 403, res.StatusCode)
 	require.Empty(t, res.Header.Get("Location"))
 }
+
+var regexpHidden = regexp.MustCompile(`name="(ticket|csrf_token)" value="([^"]*)"`)
