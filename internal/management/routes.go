@@ -6,4 +6,12 @@ package management
 func (s *Server) routes() {
 	s.tenantRoutes()
 	s.clientRoutes()
+	s.userRoutes()
+	s.connectionRoutes()
+	s.resourceServerRoutes()
+	s.clientGrantRoutes()
+	s.roleRoutes()
+	s.keyRoutes()
+	s.logRoutes()
+	s.sessionRoutes()
 }

@@ -1,0 +1,113 @@
+package management
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/authhero-go/authhero/adapters"
+)
+
+func (s *Server) sessionRoutes() {
+	s.handle("GET /api/v2/sessions/{id}", "read:sessions", s.getSession)
+	s.handle("DELETE /api/v2/sessions/{id}", "delete:sessions", s.deleteSession)
+	s.handle("POST /api/v2/sessions/{id}/revoke", "update:sessions", s.revokeSession)
+	s.handle("GET /api/v2/refresh-tokens/{id}", "read:refresh_tokens", s.getRefreshToken)
+	s.handle("DELETE /api/v2/refresh-tokens/{id}", "delete:refresh_tokens", s.deleteRefreshToken)
+}
+
+// sessionClient is one client of a session, in Auth0's shape.
+type sessionClient struct {
+	ClientID string `json:"client_id"`
+}
+
+// sessionOut is a session in Auth0's shape
+// (https://auth0.com/docs/api/management/v2/sessions/get-session), with
+// revoked_at added.
+type sessionOut struct {
+	ID               string          `json:"id"`
+	UserID           string          `json:"user_id"`
+	CreatedAt        time.Time       `json:"created_at"`
+	UpdatedAt        time.Time       `json:"updated_at"`
+	AuthenticatedAt  time.Time       `json:"authenticated_at"`
+	LastInteractedAt time.Time       `json:"last_interacted_at"`
+	ExpiresAt        *time.Time      `json:"expires_at,omitempty"`
+	IdleExpiresAt    *time.Time      `json:"idle_expires_at,omitempty"`
+	RevokedAt        *time.Time      `json:"revoked_at,omitempty"`
+	Device           adapters.Device `json:"device"`
+	Clients          []sessionClient `json:"clients"`
+}
+
+func newSessionOut(ss *adapters.Session) sessionOut {
+	out := sessionOut{ID: ss.ID, UserID: ss.UserID, CreatedAt: ss.CreatedAt, UpdatedAt: ss.UpdatedAt,
+		AuthenticatedAt: ss.AuthenticatedAt, LastInteractedAt: ss.LastInteractionAt, ExpiresAt: ss.ExpiresAt,
+		IdleExpiresAt: ss.IdleExpiresAt, RevokedAt: ss.RevokedAt, Device: ss.Device, Clients: []sessionClient{}}
+	for _, id := range ss.Clients {
+		out.Clients = append(out.Clients, sessionClient{ClientID: id})
+	}
+	return out
+}
+
+func (s *Server) getSession(r *http.Request, c *call) (int, any, *apiError) {
+	ss, err := s.Data.Sessions.Get(r.Context(), c.tenantID(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, s.fail(r, err, "session")
+	}
+	return http.StatusOK, newSessionOut(ss), nil
+}
+
+// deleteSession is DELETE /api/v2/sessions/{id}; as in Auth0 it leaves the
+// session's refresh tokens alone (revoke ends those too). 202 as Auth0.
+func (s *Server) deleteSession(r *http.Request, c *call) (int, any, *apiError) {
+	if err := s.Data.Sessions.Delete(r.Context(), c.tenantID(), r.PathValue("id")); err != nil {
+		return 0, nil, s.fail(r, err, "session")
+	}
+	return http.StatusAccepted, nil, nil
+}
+
+// revokeSession is POST /api/v2/sessions/{id}/revoke: it sets the session's
+// revoked_at and revokes the refresh tokens of that login, in one
+// transaction.
+func (s *Server) revokeSession(r *http.Request, c *call) (int, any, *apiError) {
+	id := r.PathValue("id")
+	now := adapters.Millis(s.now())
+	err := s.Data.InTx(r.Context(), func(ctx context.Context, tx *adapters.DataAdapters) error {
+		if _, err := tx.Sessions.Update(ctx, c.tenantID(), id, func(ss *adapters.Session) error {
+			if ss.RevokedAt == nil {
+				ss.RevokedAt = &now
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		_, err := tx.RefreshTokens.RevokeByLogin(ctx, c.tenantID(), id, now)
+		return err
+	})
+	if err != nil {
+		return 0, nil, s.fail(r, err, "session")
+	}
+	return http.StatusAccepted, nil, nil
+}
+
+// refreshTokenOut is a refresh token as the API shows it: never its lookup
+// or hash.
+func refreshTokenOut(rt adapters.RefreshToken) adapters.RefreshToken {
+	rt.TokenLookup, rt.TokenHash = "", ""
+	return rt
+}
+
+func (s *Server) getRefreshToken(r *http.Request, c *call) (int, any, *apiError) {
+	rt, err := s.Data.RefreshTokens.Get(r.Context(), c.tenantID(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, s.fail(r, err, "refresh token")
+	}
+	return http.StatusOK, refreshTokenOut(*rt), nil
+}
+
+// deleteRefreshToken is DELETE /api/v2/refresh-tokens/{id}. 202 as Auth0.
+func (s *Server) deleteRefreshToken(r *http.Request, c *call) (int, any, *apiError) {
+	if err := s.Data.RefreshTokens.Delete(r.Context(), c.tenantID(), r.PathValue("id")); err != nil {
+		return 0, nil, s.fail(r, err, "refresh token")
+	}
+	return http.StatusAccepted, nil, nil
+}
