@@ -44,6 +44,9 @@ type Server struct {
 	Now func() time.Time
 	// Logger receives operational errors; nil means slog.Default().
 	Logger *slog.Logger
+	// Reset delivers password-reset codes (/dbconnections/change_password);
+	// nil sends nothing.
+	Reset ResetSender
 }
 
 func (s *Server) now() time.Time {
@@ -76,6 +79,11 @@ func (s *Server) Routes(mux *http.ServeMux, wrap func(http.Handler) http.Handler
 	mux.Handle("POST /oauth/revoke", wrap(http.HandlerFunc(s.Revoke)))
 	mux.Handle("GET /.well-known/openid-configuration", wrap(http.HandlerFunc(s.Discovery)))
 	mux.Handle("GET /.well-known/jwks.json", wrap(http.HandlerFunc(s.JWKS)))
+	mux.Handle("GET /v2/logout", wrap(http.HandlerFunc(s.Logout)))
+	mux.Handle("GET /oidc/logout", wrap(http.HandlerFunc(s.OIDCLogout)))
+	mux.Handle("POST /oidc/logout", wrap(http.HandlerFunc(s.OIDCLogout)))
+	mux.Handle("POST /dbconnections/signup", wrap(http.HandlerFunc(s.Signup)))
+	mux.Handle("POST /dbconnections/change_password", wrap(http.HandlerFunc(s.ChangePassword)))
 }
 
 func methodNotAllowed(allow string) http.HandlerFunc {

@@ -26,6 +26,12 @@ func (s *Server) Token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errInvalidRequest("grant_type is required"))
 	case "client_credentials":
 		s.clientCredentials(w, r, p)
+	case grantAuthorizationCode:
+		s.authorizationCode(w, r, p)
+	case grantRefreshToken:
+		s.refreshTokenGrant(w, r, p)
+	case "password", GrantPasswordRealm:
+		s.passwordGrant(w, r, p, grant)
 	default:
 		writeError(w, errUnsupportedGrant(fmt.Sprintf("grant type %q is not supported", grant)))
 	}

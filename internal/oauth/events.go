@@ -1,0 +1,64 @@
+package oauth
+
+import (
+	"context"
+	"net"
+	"net/http"
+
+	"github.com/authhero-go/authhero/adapters"
+)
+
+// Auth0 log event type codes written by the grants, logout and
+// /dbconnections (https://auth0.com/docs/deploy-monitor/logs/log-event-type-codes).
+const (
+	logCodeExchangeOK      = "seacft"   // success exchange: authorization code for access token
+	logCodeExchangeFail    = "feacft"   // failed exchange: authorization code for access token
+	logRefreshExchangeOK   = "sertft"   // success exchange: refresh token for access token
+	logRefreshExchangeFail = "fertft"   // failed exchange: refresh token for access token
+	logLoginOK             = "s"        // success login
+	logLoginFail           = "f"        // failed login (not a credential problem)
+	logWrongPassword       = "fp"       // failed login: incorrect password
+	logUnknownUser         = "fu"       // failed login: invalid email/username
+	logBlocked             = "limit_wc" // account blocked for this IP after too many failures
+	logLogout              = "slo"      // success logout
+	logSignupOK            = "ss"       // success signup
+	logSignupFail          = "fs"       // failed signup
+	logChangePasswordReq   = "scpr"     // success change password request
+	logChangePasswordFail  = "fcpr"     // failed change password request
+)
+
+// event writes an audit log entry of Auth0 type typ for the request. l
+// carries the event's own fields (client, user, description, details); the
+// date, IP, user agent and host name come from the request. A failing log
+// store is reported to the operational logger and never fails the request.
+func (s *Server) event(r *http.Request, typ string, l adapters.Log) {
+	if s.Data == nil || s.Data.Logs == nil {
+		return
+	}
+	ti := tenantOf(r)
+	if ti == nil {
+		return
+	}
+	l.Type = typ
+	l.Date = s.now()
+	l.IP = requestIP(r)
+	l.UserAgent = limitUA(r.UserAgent())
+	l.Hostname = ti.Host
+	if len(l.Description) > 1000 {
+		l.Description = l.Description[:1000]
+	}
+	if _, err := s.Data.Logs.Create(context.WithoutCancel(r.Context()), ti.ID(), l); err != nil {
+		s.log().WarnContext(r.Context(), "oauth: cannot write log", "type", typ, "err", err)
+	}
+}
+
+// requestIP is the address of the peer that sent the request. Forwarded
+// headers are not believed here: the brute-force limiter must not be
+// steerable by a header the client chooses.
+func requestIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
