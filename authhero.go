@@ -160,3 +160,10 @@ func (a *App) CreateManagementClient(ctx context.Context, tenantID, name, client
 func (a *App) RotateSigningKeys(ctx context.Context, tenantID string) error {
 	return a.keys.Rotate(ctx, tenantID)
 }
+
+// CreateUser creates a user with a password on a database connection of the
+// tenant (e.g. Username-Password-Authentication), checking the
+// connection's password policy; the password is stored as an argon2id hash.
+func (a *App) CreateUser(ctx context.Context, tenantID, connection, email, password string) (*adapters.User, error) {
+	return a.accounts.CreateUser(ctx, tenantID, accounts.NewUser{Connection: connection, Email: email, Password: password})
+}

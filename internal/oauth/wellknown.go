@@ -20,6 +20,7 @@ func (s *Server) Discovery(w http.ResponseWriter, r *http.Request) {
 	}
 	doc := map[string]any{
 		"issuer":                                     iss,
+		"authorization_endpoint":                     iss + "authorize",
 		"token_endpoint":                             iss + "oauth/token",
 		"userinfo_endpoint":                          iss + "userinfo",
 		"jwks_uri":                                   iss + ".well-known/jwks.json",
@@ -27,10 +28,10 @@ func (s *Server) Discovery(w http.ResponseWriter, r *http.Request) {
 		"end_session_endpoint":                       iss + "oidc/logout",
 		"grant_types_supported":                      []string{"authorization_code", "refresh_token", "client_credentials", "password", GrantPasswordRealm},
 		"response_types_supported":                   []string{"code"},
-		"response_modes_supported":                   []string{"query", "fragment", "form_post"},
+		"response_modes_supported":                   []string{"query", "fragment", "form_post", "web_message"},
 		"code_challenge_methods_supported":           []string{"S256"},
 		"token_endpoint_auth_methods_supported":      []string{"client_secret_basic", "client_secret_post", "none"},
-		"revocation_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"revocation_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"subject_types_supported":                    []string{"public"},
 		"id_token_signing_alg_values_supported":      []string{alg},
 		"scopes_supported":                           []string{"openid", "profile", "email", "offline_access"},
