@@ -91,6 +91,7 @@ func InitMultiTenant(opts Options) (*App, error) {
 	a.ul = &login.Server{Data: data, Sessions: opts.SessionStore, Accounts: a.accounts, Limiter: a.limiter,
 		Email: opts.EmailSender, Logger: opts.Logger}
 	a.ul.Routes(a.mux, authRoutes)
+	srv.Reset = a.ul
 	controlPlane := opts.ControlPlaneTenant
 	if controlPlane == "" {
 		controlPlane = opts.DefaultTenant

@@ -38,6 +38,9 @@ type Info struct {
 	Issuer string
 	// Host is the request host the tenant was resolved from.
 	Host string
+	// ClientIP is the address of the end user: the connection's peer, or the
+	// last address in X-Forwarded-For that is not a trusted proxy.
+	ClientIP string
 }
 
 // ID returns the tenant id.
@@ -121,6 +124,45 @@ func (r *Resolver) Origin(req *http.Request) (scheme, host string) {
 	return scheme, strings.ToLower(host)
 }
 
+// ClientIP returns the end user's address of req: the peer address, or,
+// when the peer is a trusted proxy, the rightmost X-Forwarded-For entry that
+// is not itself a trusted proxy.
+func (r *Resolver) ClientIP(req *http.Request) string {
+	peer := hostOf(req.RemoteAddr)
+	if !r.trusted(req) {
+		return peer
+	}
+	hops := strings.Split(req.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		ip, err := netip.ParseAddr(h)
+		if err != nil {
+			break
+		}
+		if !r.trustedAddr(ip) {
+			return ip.Unmap().String()
+		}
+	}
+	return peer
+}
+
+// ClientIP returns the end user's address stored by the tenant middleware,
+// or the request's peer address when there is none.
+func ClientIP(req *http.Request) string {
+	if i := FromContext(req.Context()); i != nil && i.ClientIP != "" {
+		return i.ClientIP
+	}
+	return hostOf(req.RemoteAddr)
+}
+
+func hostOf(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return strings.Trim(addr, "[]")
+	}
+	return host
+}
+
 func firstValue(v string) string {
 	v, _, _ = strings.Cut(v, ",")
 	return strings.TrimSpace(v)
@@ -130,14 +172,14 @@ func (r *Resolver) trusted(req *http.Request) bool {
 	if len(r.cfg.TrustedProxies) == 0 {
 		return false
 	}
-	host, _, err := net.SplitHostPort(req.RemoteAddr)
-	if err != nil {
-		host = req.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
+	ip, err := netip.ParseAddr(hostOf(req.RemoteAddr))
 	if err != nil {
 		return false
 	}
+	return r.trustedAddr(ip)
+}
+
+func (r *Resolver) trustedAddr(ip netip.Addr) bool {
 	ip = ip.Unmap()
 	for _, p := range r.cfg.TrustedProxies {
 		if p.Contains(ip) {
@@ -154,6 +196,9 @@ func (r *Resolver) Resolve(req *http.Request, allowHeader bool) (*Info, error) {
 	scheme, host := r.Origin(req)
 	baseHost, baseIssuer := host, scheme+"://"+host+"/"
 	if r.base != nil {
+		// Tenants share the deployment's scheme: behind a TLS-terminating
+		// proxy the request itself may arrive over plain http.
+		scheme = r.base.Scheme
 		baseHost, baseIssuer = strings.ToLower(r.base.Host), r.cfg.Issuer
 		if !strings.HasSuffix(baseIssuer, "/") {
 			baseIssuer += "/"
@@ -274,6 +319,7 @@ func (r *Resolver) Middleware(allowHeader bool, next http.Handler) http.Handler 
 			json.NewEncoder(w).Encode(map[string]any{"statusCode": status, "error": code, "message": msg})
 			return
 		}
+		info.ClientIP = r.ClientIP(req)
 		next.ServeHTTP(w, req.WithContext(NewContext(req.Context(), info)))
 	})
 }

@@ -200,13 +200,7 @@ func withinMaxAge(sess *adapters.Session, maxAge *int, now interface{ Unix() int
 	return now.Unix()-sess.AuthenticatedAt.Unix() <= int64(*maxAge)
 }
 
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
+func clientIP(r *http.Request) string { return tenant.ClientIP(r) }
 
 func truncate(s string, n int) string {
 	if len(s) > n {

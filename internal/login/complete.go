@@ -51,8 +51,14 @@ func (s *Server) ssoLogin(w http.ResponseWriter, r *http.Request, ti *tenant.Inf
 		return
 	}
 	authAt := sess.AuthenticatedAt
+	// The login transaction lives as long as the session: refresh tokens find
+	// their session (sid, auth_time) through it.
+	loginUntil := now.Add(loginTTL)
+	if sess.ExpiresAt != nil {
+		loginUntil = *sess.ExpiresAt
+	}
 	login, err := s.Sessions.CreateLogin(ctx, ti.ID(), adapters.LoginSession{
-		CSRFToken: randomToken(32), AuthParams: ap, ExpiresAt: now.Add(loginTTL), SessionID: sess.ID,
+		CSRFToken: randomToken(32), AuthParams: ap, ExpiresAt: loginUntil, SessionID: sess.ID,
 		UserID: user.UserID, AuthenticatedAt: &authAt, IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 512),
 	})
 	if err != nil {
@@ -105,6 +111,7 @@ func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, ti *tenan
 	}
 	login, err = s.Sessions.UpdateLogin(ctx, ti.ID(), login.ID, func(x *adapters.LoginSession) error {
 		x.SessionID, x.UserID, x.AuthenticatedAt, x.State = sess.ID, user.UserID, &now, "authenticated"
+		x.ExpiresAt = expires // kept as long as the session, for refresh tokens
 		return nil
 	})
 	if err != nil {

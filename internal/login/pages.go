@@ -298,7 +298,7 @@ func (s *Server) resetRequestPost(w http.ResponseWriter, r *http.Request) {
 	client, _ := s.Data.Clients.Get(ctx, ti.ID(), l.AuthParams.ClientID)
 	if conn, err := s.connection(ctx, ti, l.AuthParams); err == nil && validEmail(addr) {
 		if u, err := s.Accounts.FindByIdentifier(ctx, ti.ID(), conn.Name, addr); err == nil {
-			if err := s.SendPasswordReset(ctx, ti, u); err != nil {
+			if err := s.startReset(ctx, ti, u); err != nil {
 				s.event(r, ti, "fcpr", client, u.UserID, "Failed change password request")
 			} else {
 				s.event(r, ti, "scpr", client, u.UserID, "Success change password request")
@@ -310,15 +310,20 @@ func (s *Server) resetRequestPost(w http.ResponseWriter, r *http.Request) {
 	s.render(w, "reset_request", http.StatusOK, p, "")
 }
 
-// SendPasswordReset creates a reset ticket for u and emails its link
-// (reset_email).
-func (s *Server) SendPasswordReset(ctx context.Context, ti *tenant.Info, u *adapters.User) error {
+// startReset creates a reset ticket for u and emails its link.
+func (s *Server) startReset(ctx context.Context, ti *tenant.Info, u *adapters.User) error {
 	c, err := s.Data.Codes.Create(ctx, ti.ID(), adapters.Code{CodeType: adapters.CodePasswordReset, CodeID: randomToken(32),
 		UserID: u.UserID, ExpiresAt: s.now().Add(resetTTL)})
 	if err != nil {
 		return err
 	}
-	link := ti.Issuer + "u/reset-password?ticket=" + url.QueryEscape(c.CodeID)
+	return s.SendPasswordReset(ctx, ti, u, c.CodeID)
+}
+
+// SendPasswordReset emails u the link of an existing password-reset ticket
+// (Auth0's reset_email template); /dbconnections/change_password uses it.
+func (s *Server) SendPasswordReset(ctx context.Context, ti *tenant.Info, u *adapters.User, code string) error {
+	link := ti.Issuer + "u/reset-password?ticket=" + url.QueryEscape(code)
 	return s.mailer().Send(ctx, email.Message{TenantID: ti.ID(), To: u.Email, Template: email.ResetEmail, Link: link,
 		From: ti.Tenant.SenderEmail, Subject: "Reset your password for " + ti.Tenant.FriendlyName,
 		Text: "Someone asked to reset the password of your account. To choose a new password, open:\n\n" + link + "\n\nIf it was not you, ignore this email.\n"})

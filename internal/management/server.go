@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/authhero-go/authhero/adapters"
@@ -140,13 +139,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, ti *tenant.Info,
 	}
 }
 
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
+func clientIP(r *http.Request) string { return tenant.ClientIP(r) }
 
 // internal logs err and returns a 500 without its text.
 func (s *Server) internal(r *http.Request, where string, err error) *apiError {

@@ -2,10 +2,10 @@ package oauth
 
 import (
 	"context"
-	"net"
 	"net/http"
 
 	"github.com/authhero-go/authhero/adapters"
+	"github.com/authhero-go/authhero/tenant"
 )
 
 // Auth0 log event type codes written by the grants, logout and
@@ -52,13 +52,9 @@ func (s *Server) event(r *http.Request, typ string, l adapters.Log) {
 	}
 }
 
-// requestIP is the address of the peer that sent the request. Forwarded
-// headers are not believed here: the brute-force limiter must not be
-// steerable by a header the client chooses.
+// requestIP is the end user's address: the peer, or behind a trusted proxy
+// the forwarded address (tenant.ClientIP). Headers from untrusted peers are
+// never believed, so the brute-force limiter cannot be steered by a client.
 func requestIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return tenant.ClientIP(r)
 }
