@@ -41,6 +41,22 @@ func (s *Server) connection(ctx context.Context, ti *tenant.Info, ap adapters.Au
 	return c, nil
 }
 
+// postedLogin reads a login page's POST: the form (size-limited), its login
+// transaction and its CSRF token. On any failure it has answered and returns
+// a nil login.
+func (s *Server) postedLogin(w http.ResponseWriter, r *http.Request) (*tenant.Info, *adapters.LoginSession) {
+	ti := tenant.FromContext(r.Context())
+	if readForm(w, r) != nil {
+		s.errorPage(w, r, ti, http.StatusBadRequest, "Malformed form.")
+		return ti, nil
+	}
+	l := s.loginFromRequest(w, r, ti, r.PostForm.Get("state"))
+	if l == nil || !s.checkCSRF(w, r, ti, l.CSRFToken) {
+		return ti, nil
+	}
+	return ti, l
+}
+
 func (s *Server) loginRedirect(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, stateURL("/u/login/identifier", r.URL.Query().Get("state")), http.StatusFound)
 }
@@ -73,13 +89,8 @@ func validEmail(v string) bool {
 }
 
 func (s *Server) identifierPost(w http.ResponseWriter, r *http.Request) {
-	ti := tenant.FromContext(r.Context())
-	if readForm(w, r) != nil {
-		s.errorPage(w, r, ti, http.StatusBadRequest, "Malformed form.")
-		return
-	}
-	l := s.loginFromRequest(w, r, ti, r.PostForm.Get("state"))
-	if l == nil || !s.checkCSRF(w, r, ti, l.CSRFToken) {
+	ti, l := s.postedLogin(w, r)
+	if l == nil {
 		return
 	}
 	addr := strings.ToLower(strings.TrimSpace(r.PostForm.Get("username")))
@@ -126,13 +137,8 @@ func (s *Server) passwordView(r *http.Request, ti *tenant.Info, l *adapters.Logi
 }
 
 func (s *Server) passwordPost(w http.ResponseWriter, r *http.Request) {
-	ti := tenant.FromContext(r.Context())
-	if readForm(w, r) != nil {
-		s.errorPage(w, r, ti, http.StatusBadRequest, "Malformed form.")
-		return
-	}
-	l := s.loginFromRequest(w, r, ti, r.PostForm.Get("state"))
-	if l == nil || !s.checkCSRF(w, r, ti, l.CSRFToken) {
+	ti, l := s.postedLogin(w, r)
+	if l == nil {
 		return
 	}
 	ctx := r.Context()
@@ -206,13 +212,8 @@ func (s *Server) signupView(w http.ResponseWriter, r *http.Request, ti *tenant.I
 }
 
 func (s *Server) signupPost(w http.ResponseWriter, r *http.Request) {
-	ti := tenant.FromContext(r.Context())
-	if readForm(w, r) != nil {
-		s.errorPage(w, r, ti, http.StatusBadRequest, "Malformed form.")
-		return
-	}
-	l := s.loginFromRequest(w, r, ti, r.PostForm.Get("state"))
-	if l == nil || !s.checkCSRF(w, r, ti, l.CSRFToken) {
+	ti, l := s.postedLogin(w, r)
+	if l == nil {
 		return
 	}
 	p, ok := s.signupView(w, r, ti, l)
@@ -284,13 +285,8 @@ func (s *Server) resetRequestPage(w http.ResponseWriter, r *http.Request) {
 // resetRequestPost answers the same whether or not the address has an
 // account; only an existing database user gets an email.
 func (s *Server) resetRequestPost(w http.ResponseWriter, r *http.Request) {
-	ti := tenant.FromContext(r.Context())
-	if readForm(w, r) != nil {
-		s.errorPage(w, r, ti, http.StatusBadRequest, "Malformed form.")
-		return
-	}
-	l := s.loginFromRequest(w, r, ti, r.PostForm.Get("state"))
-	if l == nil || !s.checkCSRF(w, r, ti, l.CSRFToken) {
+	ti, l := s.postedLogin(w, r)
+	if l == nil {
 		return
 	}
 	ctx := r.Context()

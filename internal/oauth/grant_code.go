@@ -30,23 +30,8 @@ func (s *Server) authorizationCode(w http.ResponseWriter, r *http.Request, p url
 	ctx := r.Context()
 	ti := tenantOf(r)
 	now := s.now()
-	c, e := s.grantClient(r, p, ti.ID())
-	if e != nil {
-		s.event(r, logCodeExchangeFail, adapters.Log{ClientID: limit(p.Get("client_id")), Description: e.Description})
-		writeError(w, e)
-		return
-	}
-	fail := func(e *Error, userID, why string) {
-		s.event(r, logCodeExchangeFail, adapters.Log{ClientID: c.ClientID, ClientName: c.Name, UserID: userID, Description: why})
-		writeError(w, e)
-	}
-	if !grantAllowed(c.Client, grantAuthorizationCode) {
-		fail(oerr(statusFor(c.auth0()), "unauthorized_client", `Grant type 'authorization_code' not allowed for the client.`), "", "grant type not allowed")
-		return
-	}
-	code := p.Get("code")
-	if code == "" {
-		fail(errInvalidRequest("Missing required parameter: code"), "", "missing code")
+	c, code, fail := s.startGrant(w, r, p, grantAuthorizationCode, logCodeExchangeFail, "code")
+	if c == nil {
 		return
 	}
 	bad := func(userID, why string) {

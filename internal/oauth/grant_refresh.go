@@ -47,23 +47,8 @@ func (s *Server) refreshTokenGrant(w http.ResponseWriter, r *http.Request, p url
 	ctx := r.Context()
 	ti := tenantOf(r)
 	now := s.now()
-	c, e := s.grantClient(r, p, ti.ID())
-	if e != nil {
-		s.event(r, logRefreshExchangeFail, adapters.Log{ClientID: limit(p.Get("client_id")), Description: e.Description})
-		writeError(w, e)
-		return
-	}
-	fail := func(e *Error, userID, why string) {
-		s.event(r, logRefreshExchangeFail, adapters.Log{ClientID: c.ClientID, ClientName: c.Name, UserID: userID, Description: why})
-		writeError(w, e)
-	}
-	if !grantAllowed(c.Client, grantRefreshToken) {
-		fail(oerr(statusFor(c.auth0()), "unauthorized_client", `Grant type 'refresh_token' not allowed for the client.`), "", "grant type not allowed")
-		return
-	}
-	tok := p.Get("refresh_token")
-	if tok == "" {
-		fail(errInvalidRequest("Missing required parameter: refresh_token"), "", "missing refresh_token")
+	c, tok, fail := s.startGrant(w, r, p, grantRefreshToken, logRefreshExchangeFail, "refresh_token")
+	if c == nil {
 		return
 	}
 	bad := func(userID, why string) {

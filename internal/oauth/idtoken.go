@@ -348,6 +348,33 @@ func isPublic(c *adapters.Client) bool { return c.TokenEndpointAuthMethod == "no
 // grantClient authenticates the client of a user grant: a confidential
 // client must prove its secret (RFC 6749 §3.2.1), a public one is named by
 // client_id.
+// startGrant begins a user grant: it authenticates the client, checks that
+// the client may use grant and reads the required parameter param. Failures
+// are logged as failType and answered; then the client is nil. fail answers
+// and logs a later failure of the same grant.
+func (s *Server) startGrant(w http.ResponseWriter, r *http.Request, p url.Values, grant, failType, param string) (*authenticatedClient, string, func(e *Error, userID, why string)) {
+	c, e := s.grantClient(r, p, tenantOf(r).ID())
+	if e != nil {
+		s.event(r, failType, adapters.Log{ClientID: limit(p.Get("client_id")), Description: e.Description})
+		writeError(w, e)
+		return nil, "", nil
+	}
+	fail := func(e *Error, userID, why string) {
+		s.event(r, failType, adapters.Log{ClientID: c.ClientID, ClientName: c.Name, UserID: userID, Description: why})
+		writeError(w, e)
+	}
+	if !grantAllowed(c.Client, grant) {
+		fail(oerr(statusFor(c.auth0()), "unauthorized_client", "Grant type '"+grant+"' not allowed for the client."), "", "grant type not allowed")
+		return nil, "", nil
+	}
+	v := p.Get(param)
+	if v == "" {
+		fail(errInvalidRequest("Missing required parameter: "+param), "", "missing "+param)
+		return nil, "", nil
+	}
+	return c, v, fail
+}
+
 func (s *Server) grantClient(r *http.Request, p url.Values, tenantID string) (*authenticatedClient, *Error) {
 	c, e := s.authenticateClient(r, p, tenantID, false)
 	if e != nil {
