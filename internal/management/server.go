@@ -39,12 +39,17 @@ type Server struct {
 	// ControlPlane is the tenant whose tokens may manage other tenants
 	// through /api/v2/tenants. Empty: no tenant may.
 	ControlPlane string
+	// RateLimit is the sustained Management API requests per second allowed
+	// per tenant on this instance, with bursts of twice that. Zero: 50.
+	// Negative: no limit.
+	RateLimit float64
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
 	// Logger receives operational errors; nil means slog.Default().
 	Logger *slog.Logger
 
-	mux *http.ServeMux
+	mux    *http.ServeMux
+	limits *limiter
 }
 
 func (s *Server) now() time.Time {
@@ -77,6 +82,12 @@ func (c *call) tenantID() string { return c.tenant.ID() }
 // tenant-id header allowed).
 func (s *Server) Routes(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
 	s.mux = http.NewServeMux()
+	switch {
+	case s.RateLimit == 0:
+		s.limits = &limiter{rate: 50, burst: 100}
+	case s.RateLimit > 0:
+		s.limits = &limiter{rate: s.RateLimit, burst: 2 * s.RateLimit}
+	}
 	s.routes()
 	mux.Handle("/api/v2/", wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := s.mux.Handler(r); pattern == "" {
@@ -93,7 +104,11 @@ func (s *Server) Routes(mux *http.ServeMux, wrap func(http.Handler) http.Handler
 func (s *Server) handle(pattern string, scope string, h handler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		ti := tenant.FromContext(r.Context())
-		tok, e := s.authenticate(r, ti)
+		e := s.rateLimit(w, ti.ID())
+		var tok *token
+		if e == nil {
+			tok, e = s.authenticate(r, ti)
+		}
 		if e == nil {
 			e = tok.require(scope)
 		}
