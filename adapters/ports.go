@@ -266,6 +266,12 @@ type DataAdapters struct {
 
 	// Close releases the adapter's resources; nil means nothing to release.
 	Close func() error
+
+	// SessionRevocations keeps the revocation list of the stateless session
+	// store (session.Stateless): logged-out sessions and per-user "revoked
+	// before" marks, until the cookies they refuse expire. Nil: the adapter
+	// has none, and the stateless store needs another RevocationList.
+	SessionRevocations SessionRevocationsAdapter
 }
 
 // InTx runs fn in a transaction when the adapters support one, and directly

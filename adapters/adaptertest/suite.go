@@ -90,6 +90,7 @@ var groups = []group{
 	{"logs", []string{"Tenants", "Logs"}, testLogs},
 	{"custom_domains", []string{"Tenants", "CustomDomains"}, testCustomDomains},
 	{"organizations", []string{"Tenants", "Users", "Organizations"}, testOrganizations},
+	{"session_revocations", []string{"Tenants", "SessionRevocations"}, testSessionRevocations},
 	{"transactions", []string{"Tenants", "Users"}, testTransactions},
 	{"isolation", allAdapters, testIsolation},
 	{"contention", []string{"Tenants", "Codes", "RefreshTokens"}, testContention},
@@ -107,8 +108,8 @@ var allAdapters = []string{
 // them: tenants, users, passwords, clients, client_grants, connections,
 // resource_servers, roles, role_permissions, user_roles, user_permissions,
 // keys, codes, login_sessions, sessions, refresh_tokens, logs,
-// custom_domains, organizations, transactions, isolation, contention and
-// cleanup.
+// custom_domains, organizations, session_revocations, transactions,
+// isolation, contention and cleanup.
 func Groups() []string {
 	out := make([]string, len(groups))
 	for i, g := range groups {
