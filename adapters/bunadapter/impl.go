@@ -30,12 +30,17 @@ func (a *Adapter) bind(c *conn) *adapters.DataAdapters {
 		CustomDomains:   customDomains{c},
 		Organizations:   organizations{c},
 		Ping:            func(ctx context.Context) error { return a.db.PingContext(ctx) },
+
+		SessionRevocations: sessionRevocations{c},
 	}
 	d.Transaction = func(ctx context.Context, fn func(ctx context.Context, tx *adapters.DataAdapters) error) error {
 		return c.within(ctx, func(tc *conn) error { return fn(ctx, a.bind(tc)) })
 	}
 	if !c.tx {
 		d.Close = a.Close
+	}
+	if c.feed != nil {
+		c.feed.wrap(c, d) // record the writes that bypass spec (changes.go)
 	}
 	return d
 }
@@ -72,7 +77,8 @@ func (r tenants) Update(ctx context.Context, id string, m func(*adapters.Tenant)
 // tenantTables are the tables a tenant owns, children first.
 var tenantTables = []string{"organization_members", "organizations", "custom_domains", "logs", "refresh_tokens",
 	"sessions", "login_sessions", "codes", "signing_keys", "user_permissions", "user_roles", "role_permissions",
-	"roles", "resource_servers", "connections", "client_grants", "clients", "passwords", "users"}
+	"roles", "resource_servers", "connections", "client_grants", "clients", "passwords", "users",
+	"session_revocations"}
 
 func (r tenants) Delete(ctx context.Context, id string) error {
 	return r.c.within(ctx, func(c *conn) error {

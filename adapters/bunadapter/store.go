@@ -26,6 +26,10 @@ type conn struct {
 	a  *Adapter
 	x  execer
 	tx bool
+	// feed is the change feed (changes.go), nil when off; dirty is set on a
+	// transaction that recorded change events.
+	feed  *feed
+	dirty bool
 }
 
 func (a *Adapter) root() *conn { return &conn{a: a, x: a.db.DB} }
@@ -47,12 +51,16 @@ func (c *conn) within(ctx context.Context, fn func(c *conn) error) error {
 	if err != nil {
 		return fmt.Errorf("bunadapter: begin: %w", err)
 	}
-	if err := fn(&conn{a: c.a, x: tx.Tx, tx: true}); err != nil {
+	tc := &conn{a: c.a, x: tx.Tx, tx: true, feed: c.feed}
+	if err := fn(tc); err != nil {
 		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("bunadapter: commit: %w", err)
+	}
+	if tc.dirty {
+		c.feed.signal()
 	}
 	return nil
 }
@@ -140,13 +148,18 @@ func (s *spec[E]) insert(ctx context.Context, c *conn, tenantID string, e *E, ru
 	if s.tenant && tenantID == "" {
 		return adapters.Invalid("tenant_id", "is required")
 	}
+	if !c.tx && c.recorder(ctx, s.table) != nil {
+		return c.within(ctx, func(c *conn) error { return s.insert(ctx, c, tenantID, e, rule) })
+	}
 	cols, vals, err := s.encode(tenantID, e)
 	if err != nil {
 		return err
 	}
 	q := "INSERT INTO " + s.table + " (" + strings.Join(cols, ", ") + ") VALUES (" + placeholders(len(cols)) + ")"
-	_, err = c.exec(ctx, q, vals...)
-	return s.mapErr(err, rule)
+	if _, err = c.exec(ctx, q, vals...); err != nil {
+		return s.mapErr(err, rule)
+	}
+	return recordSpec(ctx, c, s, tenantID, e, cols, vals)
 }
 
 func placeholders(n int) string {
@@ -251,13 +264,16 @@ func (s *spec[E]) update(ctx context.Context, c *conn, tenantID string, mutate f
 			return s.mapErr(err, rule)
 		}
 		out = e
-		return nil
+		return recordSpec(ctx, c, s, tenantID, e, cols, vals)
 	})
 	return out, err
 }
 
 // remove deletes the row with the key, or returns ErrNotFound.
 func (s *spec[E]) remove(ctx context.Context, c *conn, tenantID string, keys ...any) error {
+	if !c.tx && c.recorder(ctx, s.table) != nil {
+		return c.within(ctx, func(c *conn) error { return s.remove(ctx, c, tenantID, keys...) })
+	}
 	res, err := c.exec(ctx, "DELETE FROM "+s.table+" WHERE "+s.keyWhere(), s.keyArgs(tenantID, keys)...)
 	if err != nil {
 		return err
@@ -269,7 +285,7 @@ func (s *spec[E]) remove(ctx context.Context, c *conn, tenantID string, keys ...
 	if n == 0 {
 		return adapters.ErrNotFound
 	}
-	return nil
+	return recordDelete(ctx, c, s.table, tenantID, keys)
 }
 
 // listing describes how an entity is listed and sorted.
