@@ -2,6 +2,9 @@
 //
 //	authhero serve                    run the server (embedded SQLite ./authhero.db by default)
 //	authhero migrate --database DSN   apply database migrations
+//	authhero export --database DSN [--tenant ID] > backup.jsonl
+//	authhero import --database DSN < backup.jsonl
+//	authhero sync --config sync.json  replicate between independent databases
 //
 // DATABASE_URL selects the database for every command (postgres://, mysql://
 // or sqlite://); --database overrides it.
@@ -27,6 +30,10 @@ const usage = `usage: authhero <command> [flags]
 commands:
   serve     run the identity provider (default database: sqlite://./authhero.db)
   migrate   apply the database migrations (--database DSN or DATABASE_URL)
+  route     reverse proxy with failover across deployments (--config routing.json)
+  export    write every row (--tenant ID: one tenant's) as JSON lines to stdout (--database DSN)
+  import    read 'export' JSON lines from stdin into a database, upserting (--database DSN)
+  sync      replicate between databases: relay and/or applier (--config sync.json)
 
 Run 'authhero <command> -h' for the flags of a command.
 `
@@ -43,6 +50,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = migrate(ctx, args[1:], stdout, stderr)
+	case "route":
+		err = route(ctx, args[1:], stdout, stderr)
+	case "export":
+		err = export(ctx, args[1:], stdout, stderr)
+	case "import":
+		err = importData(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "sync":
+		err = syncCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
