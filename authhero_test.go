@@ -49,7 +49,9 @@ func newKey() []byte {
 	return k
 }
 
-func newEnv(t *testing.T, dsn string) *env {
+// newEnv starts an App on a fresh database; configure changes its Options
+// before InitMultiTenant. The App is closed with the test.
+func newEnv(t *testing.T, dsn string, configure ...func(*Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := bunadapter.Open(ctx, dsn)
@@ -60,11 +62,16 @@ func newEnv(t *testing.T, dsn string) *env {
 	srv := httptest.NewUnstartedServer(nil)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	base := "http://auth.test:" + port + "/"
-	app, err := InitMultiTenant(Options{DataAdapter: db.DataAdapters, EncryptionKey: newKey(), Issuer: base, Logger: quietLogger()})
+	opts := Options{DataAdapter: db.DataAdapters, EncryptionKey: newKey(), Issuer: base, Logger: quietLogger()}
+	for _, f := range configure {
+		f(&opts)
+	}
+	app, err := InitMultiTenant(opts)
 	require.NoError(t, err)
 	srv.Config.Handler = app
 	srv.Start()
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { require.NoError(t, app.Close(ctx)) })
 	addr := srv.Listener.Addr().String()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {

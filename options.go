@@ -8,8 +8,11 @@ import (
 	"net/url"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/authhero-go/authhero/adapters"
 	"github.com/authhero-go/authhero/email"
+	"github.com/authhero-go/authhero/monitoring"
 	"github.com/authhero-go/authhero/session"
 )
 
@@ -24,6 +27,13 @@ type Options struct {
 	// data adapter's sessions and login_sessions tables (session.NewSQL),
 	// which every instance on the database shares.
 	SessionStore session.Store
+	// JWTSecrets, when SessionStore is nil, selects stateless sessions: each
+	// session lives in an encrypted, authenticated cookie (session.Stateless);
+	// logout and revocation go through a revocation list in the data
+	// adapter, and login transactions stay in the database. The first secret
+	// seals, all of them open (rotation). Each must be at least 32 bytes.
+	// Zero: not used.
+	JWTSecrets [][]byte
 
 	// EmailSender delivers verification and password-reset emails
 	// (email.SMTP in production). Zero: the links are logged to Logger, for
@@ -61,10 +71,44 @@ type Options struct {
 
 	// Provider names the cloud or region this instance runs in ("aws",
 	// "cloudflare", "gcp-europe-west1", ...). It is sent as the
-	// X-Authhero-Provider response header and tagged on logs. Zero: not sent.
+	// X-Authhero-Provider response header and tagged on every log line and
+	// metric (package monitoring). Zero: the PROVIDER environment variable;
+	// if that is empty too, no tag.
 	Provider string
-	// Logger receives request and error logs. Zero: slog.Default().
+	// Logger receives request and error logs; the App adds provider and
+	// request_id to every line it writes with a request's context. Zero:
+	// slog.Default().
 	Logger *slog.Logger
+	// Analytics receives one event per request (provider, tenant, route
+	// pattern, status, duration), the multi-cloud guide's analytics.track.
+	// Zero: none.
+	Analytics monitoring.Analytics
+	// TracerProvider, when set, gets an OpenTelemetry server span per
+	// request, joined to the caller's trace by a W3C traceparent header.
+	// Zero: no tracing.
+	TracerProvider trace.TracerProvider
+
+	// StorageTimeout bounds the storage work of one request: its data
+	// adapter and session store calls must finish within StorageTimeout of
+	// the request's start, audit-log writes made after the response
+	// included, so a database or session store that is down or black-holed
+	// costs a request at most this long before it answers 503 (a
+	// temporarily_unavailable OAuth error, an Auth0 Management API error or
+	// an error page, by endpoint). A storage call outside a request made on
+	// a context without a deadline (CreateTenant from a setup script, say)
+	// gets StorageTimeout of its own; the cleanup job has its own bound.
+	// Zero: 5s. Negative: unbounded.
+	StorageTimeout time.Duration
+	// CleanupInterval is how often the App deletes expired codes, login
+	// transactions, sessions, refresh tokens and session revocations (see
+	// App.Cleanup); the schedule is jittered so that instances sharing a
+	// database spread their runs. Zero: 1h. Negative: no cleanup job (run
+	// App.Cleanup from a scheduler instead).
+	CleanupInterval time.Duration
+	// DisableHealth leaves GET /health, /health/live and /health/ready
+	// unmounted, for a host that serves its own or mounts App.Health
+	// elsewhere. Zero: mounted.
+	DisableHealth bool
 
 	// CacheTTL bounds how long this instance serves a tenant, client, grant,
 	// resource server, key or custom domain from memory before re-reading it,
@@ -100,6 +144,13 @@ func (o *Options) validate() error {
 			errs = append(errs, fmt.Errorf("authhero: Options.Issuer %q must be an http(s) origin ending in /, such as https://auth.example.com/", o.Issuer))
 		}
 	}
+	o.Provider = monitoring.Provider(o.Provider)
+	if o.StorageTimeout == 0 {
+		o.StorageTimeout = 5 * time.Second
+	}
+	if o.CleanupInterval == 0 {
+		o.CleanupInterval = time.Hour
+	}
 	if o.CacheTTL == 0 {
 		o.CacheTTL = 30 * time.Second
 	}
@@ -108,8 +159,26 @@ func (o *Options) validate() error {
 	} else if o.KeyOverlap < 0 {
 		errs = append(errs, errors.New("authhero: Options.KeyOverlap must not be negative"))
 	}
-	if o.SessionStore == nil && o.DataAdapter != nil {
-		o.SessionStore = session.NewSQL(o.DataAdapter)
+	for i, k := range o.JWTSecrets {
+		if len(k) < 32 {
+			errs = append(errs, fmt.Errorf("authhero: Options.JWTSecrets[%d] must be at least 32 bytes, got %d", i, len(k)))
+		}
+	}
+	if o.SessionStore == nil && o.DataAdapter != nil && len(errs) == 0 {
+		if len(o.JWTSecrets) > 0 {
+			revs, err := session.NewRevocationList(o.DataAdapter)
+			var st *session.Stateless
+			if err == nil {
+				st, err = session.NewStateless(o.JWTSecrets, revs, session.StatelessLogins(session.NewSQL(o.DataAdapter)))
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("authhero: Options.JWTSecrets: %w", err))
+			} else {
+				o.SessionStore = st
+			}
+		} else {
+			o.SessionStore = session.NewSQL(o.DataAdapter)
+		}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/authhero-go/authhero/session"
+	"github.com/redis/go-redis/v9"
 	"io"
 	"log/slog"
 	"net"
@@ -26,6 +28,24 @@ import (
 // serves at the issuer's own host.
 const bootstrapTenant = "default"
 
+// shutdownTimeout bounds the graceful shutdown after SIGTERM: draining the
+// in-flight requests, then stopping the App's jobs.
+const shutdownTimeout = 25 * time.Second
+
+// envDuration reads a Go duration ("5s", "1h") from the environment; unset
+// means zero (the Options default).
+func envDuration(name string) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: want a duration such as 5s or 1h", name, v)
+	}
+	return d, nil
+}
+
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -33,13 +53,32 @@ func env(name, def string) string {
 	return def
 }
 
+// serve runs the identity provider on --listen, with /health,
+// /health/live and /health/ready on the same port and, when METRICS_ADDR is
+// set (e.g. 127.0.0.1:9464), Prometheus /metrics on a separate listener so
+// that metrics never share the public port. On SIGTERM or an interrupt (ctx
+// done) it stops accepting connections, drains the in-flight requests (at
+// most shutdownTimeout), stops the App's jobs and closes the database.
+//
+// Environment: PORT, DATABASE_URL, ENCRYPTION_KEY, ISSUER, PROVIDER,
+// METRICS_ADDR, STORAGE_TIMEOUT and CLEANUP_INTERVAL (Go durations, see
+// authhero.Options), AUTHHERO_SIGNING_ALG, AUTHHERO_ADMIN_CLIENT_ID/_SECRET.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dsn := databaseFlag(fs)
 	addr := fs.String("listen", ":"+env("PORT", "3000"), "listen address (env PORT sets the port)")
+	metricsAddr := fs.String("metrics-listen", os.Getenv("METRICS_ADDR"), "listen address of /metrics, e.g. 127.0.0.1:9464 (env METRICS_ADDR); empty: no metrics listener")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	storageTimeout, err := envDuration("STORAGE_TIMEOUT")
+	if err != nil {
+		return err
+	}
+	cleanupInterval, err := envDuration("CLEANUP_INTERVAL")
+	if err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
@@ -51,23 +90,74 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	// AUTHHERO_ORIGIN names this database for replication: every write then
+	// leaves a change event for `authhero sync` to relay.
+	if origin := os.Getenv("AUTHHERO_ORIGIN"); origin != "" {
+		if err := db.EnableChangeFeed(origin); err != nil {
+			return err
+		}
+	}
 	key, err := encryptionKey(*dsn, stdout)
 	if err != nil {
 		return err
 	}
-	app, err := authhero.InitMultiTenant(authhero.Options{
-		DataAdapter:   db.DataAdapters,
-		EncryptionKey: key,
-		Issuer:        os.Getenv("ISSUER"),
-		DefaultTenant: bootstrapTenant,
-		Provider:      os.Getenv("PROVIDER"),
-		Logger:        logger,
-	})
+	opts := authhero.Options{
+		DataAdapter:     db.DataAdapters,
+		EncryptionKey:   key,
+		Issuer:          os.Getenv("ISSUER"),
+		DefaultTenant:   bootstrapTenant,
+		Provider:        os.Getenv("PROVIDER"),
+		Logger:          logger,
+		StorageTimeout:  storageTimeout,
+		CleanupInterval: cleanupInterval,
+	}
+	// Session store: Redis when REDIS_URL is set, stateless encrypted
+	// cookies when JWT_SECRET is set, otherwise the database.
+	if u := os.Getenv("REDIS_URL"); u != "" {
+		ropts, err := redis.ParseURL(u)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rc := redis.NewClient(ropts)
+		defer rc.Close()
+		opts.SessionStore = session.NewRedis(rc, session.RedisOptions{})
+	} else if v := os.Getenv("JWT_SECRET"); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			opts.JWTSecrets = append(opts.JWTSecrets, []byte(strings.TrimSpace(s)))
+		}
+	}
+	app, err := authhero.InitMultiTenant(opts)
 	if err != nil {
 		return err
 	}
+	// Runs after the drain below and before the deferred db.Close.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := app.Close(cctx); err != nil {
+			logger.Warn("stopping the background jobs", "err", err)
+		}
+	}()
 	if err := bootstrap(ctx, app, stdout); err != nil {
 		return err
+	}
+
+	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", app.Metrics())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
+		go func() {
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("metrics listener stopped", "err", err)
+			}
+		}()
+		defer msrv.Close() // after the drain, so the drain itself can be watched
+		fmt.Fprintf(stdout, "authhero metrics on http://%s/metrics\n", mln.Addr())
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -75,7 +165,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: errLog}
 	fmt.Fprintf(stdout, "authhero listening on http://%s (database: %s, tenant: %s)\n", displayAddr(ln.Addr()), db.Dialect(), bootstrapTenant)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -83,10 +173,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
 	}
+	// Graceful shutdown: Shutdown closes the listener at once (probes then
+	// fail, so load balancers stop sending) and waits for the in-flight
+	// requests; the deferred calls then stop the jobs and close the database.
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("draining in-flight requests: %w", err)
+	}
+	return nil
 }
 
 func displayAddr(a net.Addr) string {
