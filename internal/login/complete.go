@@ -50,6 +50,11 @@ func (s *Server) ssoLogin(w http.ResponseWriter, r *http.Request, ti *tenant.Inf
 		s.unavailable(w, r, ti, "session update", err)
 		return
 	}
+	// Re-set the cookie: its expiry follows the idle extension, and a
+	// stateless store re-seals the session into a new value on every update.
+	if sess.ExpiresAt != nil {
+		session.SetCookie(w, ti.ID(), ti.Issuer, sess.ID, *sess.ExpiresAt)
+	}
 	authAt := sess.AuthenticatedAt
 	// The login transaction lives as long as the session: refresh tokens find
 	// their session (sid, auth_time) through it.

@@ -72,21 +72,54 @@ func (s *Server) revokeSession(r *http.Request, c *call) (int, any, *apiError) {
 	id := r.PathValue("id")
 	now := adapters.Millis(s.now())
 	err := s.Data.InTx(r.Context(), func(ctx context.Context, tx *adapters.DataAdapters) error {
-		if _, err := tx.Sessions.Update(ctx, c.tenantID(), id, func(ss *adapters.Session) error {
+		sess, err := tx.Sessions.Update(ctx, c.tenantID(), id, func(ss *adapters.Session) error {
 			if ss.RevokedAt == nil {
 				ss.RevokedAt = &now
 			}
 			return nil
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
-		_, err := tx.RefreshTokens.RevokeByLogin(ctx, c.tenantID(), id, now)
-		return err
+		return revokeSessionTokens(ctx, tx, c.tenantID(), sess, now)
 	})
 	if err != nil {
 		return 0, nil, s.fail(r, err, "session")
 	}
 	return http.StatusAccepted, nil, nil
+}
+
+// revokeSessionTokens revokes the refresh tokens issued through the session:
+// a refresh token names its login transaction, and the login transaction
+// names the session. Admin-only, so walking the user's tokens is fine.
+func revokeSessionTokens(ctx context.Context, tx *adapters.DataAdapters, tenantID string, sess *adapters.Session, now time.Time) error {
+	_, err := tx.RefreshTokens.RevokeByLogin(ctx, tenantID, sess.ID, now) // tokens that name the session itself
+	if err != nil {
+		return err
+	}
+	p := adapters.ListParams{Take: adapters.MaxPerPage}
+	for {
+		l, err := tx.RefreshTokens.ListByUser(ctx, tenantID, sess.UserID, p)
+		if err != nil {
+			return err
+		}
+		for _, rt := range l.Items {
+			if rt.RevokedAt != nil || rt.LoginID == "" {
+				continue
+			}
+			login, err := tx.LoginSessions.Get(ctx, tenantID, rt.LoginID)
+			if err != nil || login.SessionID != sess.ID {
+				continue
+			}
+			if _, err := tx.RefreshTokens.RevokeByLogin(ctx, tenantID, rt.LoginID, now); err != nil {
+				return err
+			}
+		}
+		if l.Next == "" {
+			return nil
+		}
+		p.From = l.Next
+	}
 }
 
 // refreshTokenOut is a refresh token as the API shows it: never its lookup

@@ -149,7 +149,7 @@ func (s *Server) authorizationCode(w http.ResponseWriter, r *http.Request, p url
 		nonce = login.AuthParams.Nonce
 	}
 	ts, err := s.mint(ctx, ti, userToken{client: c, user: u, scopes: scopes, audience: aud, rs: rs,
-		sid: SessionSID(login.SessionID), authTime: authTime, nonce: nonce})
+		sid: SessionSID(session.StableID(s.Sessions, ti.ID(), login.SessionID)), authTime: authTime, nonce: nonce})
 	if err != nil {
 		s.internal(w, r, "code mint", err)
 		return

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authhero-go/authhero/adapters"
+	"github.com/authhero-go/authhero/session"
 )
 
 // errRefreshRevoked aborts a non-rotating refresh whose token was revoked
@@ -174,7 +175,7 @@ func (s *Server) refreshTokenGrant(w http.ResponseWriter, r *http.Request, p url
 	var authTime *time.Time
 	if rt.LoginID != "" {
 		if login, err := s.Sessions.GetLogin(ctx, ti.ID(), rt.LoginID); err == nil {
-			sid, authTime = SessionSID(login.SessionID), login.AuthenticatedAt
+			sid, authTime = SessionSID(session.StableID(s.Sessions, ti.ID(), login.SessionID)), login.AuthenticatedAt
 			if login.SessionID != "" {
 				if sess, err := s.Sessions.GetSession(ctx, ti.ID(), login.SessionID); err == nil {
 					authTime = &sess.AuthenticatedAt
