@@ -71,7 +71,14 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	forceLogin := slices.Contains(strings.Fields(ap.Prompt), "login")
-	if sess, user := s.currentSession(r, ti); sess != nil && !forceLogin && withinMaxAge(sess, ap.MaxAge, now) {
+	sess, user, err := s.currentSession(r, ti)
+	if err != nil {
+		// The store could not say whether the cookie's session exists:
+		// answering login_required (or a login page) would be a lie.
+		s.unavailable(w, r, ti, "session lookup", err)
+		return
+	}
+	if sess != nil && !forceLogin && withinMaxAge(sess, ap.MaxAge, now) {
 		s.ssoLogin(w, r, ti, client, ap, redirect, sess, user)
 		return
 	}
@@ -176,21 +183,32 @@ func (s *Server) validate(client *adapters.Client, ap *adapters.AuthParams, maxA
 }
 
 // currentSession returns the usable SSO session of the request's cookie in
-// this tenant and its (unblocked) user, or nils.
-func (s *Server) currentSession(r *http.Request, ti *tenant.Info) (*adapters.Session, *adapters.User) {
+// this tenant and its (unblocked) user, or nils; an error when the session
+// store or the database failed (not when the session or user is unknown).
+func (s *Server) currentSession(r *http.Request, ti *tenant.Info) (*adapters.Session, *adapters.User, error) {
 	id := session.CookieValue(r, ti.ID(), ti.Issuer)
 	if id == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	sess, err := s.Sessions.GetSession(r.Context(), ti.ID(), id)
-	if err != nil || !session.Usable(sess, s.now()) {
-		return nil, nil
+	if errors.Is(err, adapters.ErrNotFound) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if !session.Usable(sess, s.now()) {
+		return nil, nil, nil
 	}
 	u, err := s.Data.Users.Get(r.Context(), ti.ID(), sess.UserID)
-	if err != nil || u.Blocked {
-		return nil, nil
+	if errors.Is(err, adapters.ErrNotFound) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
 	}
-	return sess, u
+	if u.Blocked {
+		return nil, nil, nil
+	}
+	return sess, u, nil
 }
 
 func withinMaxAge(sess *adapters.Session, maxAge *int, now interface{ Unix() int64 }) bool {
