@@ -14,6 +14,13 @@
 // benchmarks in this package (BenchmarkClientCredentials, BenchmarkRawSign)
 // use the same setup so that their ns/op compare directly.
 //
+// RunLogin (command bench/cmd/loadlogin) does the same for the user-facing
+// grants: full browser logins (authorize, the identifier and password
+// forms, the code exchange) against the argon2id Verify rate, and
+// refresh-token grants with rotation against half the sign rate (a grant
+// signs an access token and an ID token); BenchmarkLogin,
+// BenchmarkRefreshGrant and BenchmarkPasswordVerify are its Go benchmarks.
+//
 // The load driver shares the CPU with the server it measures: its HTTP
 // client work is counted against the server's throughput, so the ratio is a
 // lower bound of what a server with the CPU to itself would reach.
