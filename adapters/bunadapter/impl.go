@@ -65,7 +65,9 @@ func (r tenants) Create(ctx context.Context, t adapters.Tenant) (*adapters.Tenan
 	return tenantSpec.create(ctx, r.c, "", t, "id")
 }
 func (r tenants) Get(ctx context.Context, id string) (*adapters.Tenant, error) {
-	return tenantSpec.get(ctx, r.c, "", id)
+	return lagged(ctx, r.c, notFound, func(ctx context.Context, c *conn) (*adapters.Tenant, error) {
+		return tenantSpec.get(ctx, c, "", id)
+	})
 }
 func (r tenants) List(ctx context.Context, p adapters.ListParams) (*adapters.List[adapters.Tenant], error) {
 	return tenantSpec.list(ctx, r.c, where{}, p, created(asc, "id"))
@@ -170,10 +172,14 @@ func (r clients) Create(ctx context.Context, t string, cl adapters.Client) (*ada
 	return clientSpec.create(ctx, r.c, t, cl, "client_id")
 }
 func (r clients) Get(ctx context.Context, t, id string) (*adapters.Client, error) {
-	return clientSpec.get(ctx, r.c, t, id)
+	return lagged(ctx, r.c, notFound, func(ctx context.Context, c *conn) (*adapters.Client, error) {
+		return clientSpec.get(ctx, c, t, id)
+	})
 }
 func (r clients) GetByClientID(ctx context.Context, id string) (*adapters.Client, error) {
-	return clientSpec.one(ctx, r.c, "client_id = ?", []any{id}, false)
+	return lagged(ctx, r.c, notFound, func(ctx context.Context, c *conn) (*adapters.Client, error) {
+		return clientSpec.one(ctx, c, "client_id = ?", []any{id}, false)
+	})
 }
 func (r clients) List(ctx context.Context, t string, p adapters.ListParams) (*adapters.List[adapters.Client], error) {
 	w := where{}
@@ -217,7 +223,9 @@ func (r clientGrants) List(ctx context.Context, t string, f adapters.ClientGrant
 	if f.Audience != "" {
 		w.add("audience = ?", f.Audience)
 	}
-	return clientGrantSpec.list(ctx, r.c, w, p, created(asc, "id"))
+	return lagged(ctx, r.c, never, func(ctx context.Context, c *conn) (*adapters.List[adapters.ClientGrant], error) {
+		return clientGrantSpec.list(ctx, c, w, p, created(asc, "id"))
+	})
 }
 func (r clientGrants) Update(ctx context.Context, t, id string, m func(*adapters.ClientGrant) error) (*adapters.ClientGrant, error) {
 	return clientGrantSpec.update(ctx, r.c, t, m, grantRule, id)
@@ -234,15 +242,21 @@ func (r connections) Create(ctx context.Context, t string, cn adapters.Connectio
 	return connectionSpec.create(ctx, r.c, t, cn, "name")
 }
 func (r connections) Get(ctx context.Context, t, id string) (*adapters.Connection, error) {
-	return connectionSpec.get(ctx, r.c, t, id)
+	return lagged(ctx, r.c, notFound, func(ctx context.Context, c *conn) (*adapters.Connection, error) {
+		return connectionSpec.get(ctx, c, t, id)
+	})
 }
 func (r connections) GetByName(ctx context.Context, t, name string) (*adapters.Connection, error) {
-	return connectionSpec.one(ctx, r.c, "tenant_id = ? AND name = ?", []any{t, name}, false)
+	return lagged(ctx, r.c, notFound, func(ctx context.Context, c *conn) (*adapters.Connection, error) {
+		return connectionSpec.one(ctx, c, "tenant_id = ? AND name = ?", []any{t, name}, false)
+	})
 }
 func (r connections) List(ctx context.Context, t string, p adapters.ListParams) (*adapters.List[adapters.Connection], error) {
 	w := where{}
 	w.add("tenant_id = ?", t)
-	return connectionSpec.list(ctx, r.c, w, p, created(asc, "id", "name"))
+	return lagged(ctx, r.c, never, func(ctx context.Context, c *conn) (*adapters.List[adapters.Connection], error) {
+		return connectionSpec.list(ctx, c, w, p, created(asc, "id", "name"))
+	})
 }
 func (r connections) Update(ctx context.Context, t, id string, m func(*adapters.Connection) error) (*adapters.Connection, error) {
 	return connectionSpec.update(ctx, r.c, t, m, "name", id)
@@ -259,15 +273,21 @@ func (r resourceServers) Create(ctx context.Context, t string, rs adapters.Resou
 	return resourceServerSpec.create(ctx, r.c, t, rs, "identifier")
 }
 func (r resourceServers) Get(ctx context.Context, t, id string) (*adapters.ResourceServer, error) {
-	return resourceServerSpec.get(ctx, r.c, t, id)
+	return lagged(ctx, r.c, notFound, func(ctx context.Context, c *conn) (*adapters.ResourceServer, error) {
+		return resourceServerSpec.get(ctx, c, t, id)
+	})
 }
 func (r resourceServers) GetByIdentifier(ctx context.Context, t, identifier string) (*adapters.ResourceServer, error) {
-	return resourceServerSpec.one(ctx, r.c, "tenant_id = ? AND identifier = ?", []any{t, identifier}, false)
+	return lagged(ctx, r.c, notFound, func(ctx context.Context, c *conn) (*adapters.ResourceServer, error) {
+		return resourceServerSpec.one(ctx, c, "tenant_id = ? AND identifier = ?", []any{t, identifier}, false)
+	})
 }
 func (r resourceServers) List(ctx context.Context, t string, p adapters.ListParams) (*adapters.List[adapters.ResourceServer], error) {
 	w := where{}
 	w.add("tenant_id = ?", t)
-	return resourceServerSpec.list(ctx, r.c, w, p, created(asc, "id", "identifier"))
+	return lagged(ctx, r.c, never, func(ctx context.Context, c *conn) (*adapters.List[adapters.ResourceServer], error) {
+		return resourceServerSpec.list(ctx, c, w, p, created(asc, "id", "identifier"))
+	})
 }
 func (r resourceServers) Update(ctx context.Context, t, id string, m func(*adapters.ResourceServer) error) (*adapters.ResourceServer, error) {
 	return resourceServerSpec.update(ctx, r.c, t, m, "identifier", id)
@@ -316,10 +336,16 @@ func (r keys) Create(ctx context.Context, k adapters.SigningKey) (*adapters.Sign
 	return keySpec.create(ctx, r.c, "", k, "kid")
 }
 func (r keys) Get(ctx context.Context, kid string) (*adapters.SigningKey, error) {
-	return keySpec.get(ctx, r.c, "", kid)
+	return lagged(ctx, r.c, notFound, func(ctx context.Context, c *conn) (*adapters.SigningKey, error) {
+		return keySpec.get(ctx, c, "", kid)
+	})
 }
 func (r keys) List(ctx context.Context, t string) ([]adapters.SigningKey, error) {
-	return keySpec.all(ctx, r.c, "WHERE tenant_id = ? ORDER BY created_at DESC, kid DESC", []any{t})
+	// No keys on the replica means a tenant it has not caught up with yet.
+	noKeys := func(ks []adapters.SigningKey, err error) bool { return err == nil && len(ks) == 0 }
+	return lagged(ctx, r.c, noKeys, func(ctx context.Context, c *conn) ([]adapters.SigningKey, error) {
+		return keySpec.all(ctx, c, "WHERE tenant_id = ? ORDER BY created_at DESC, kid DESC", []any{t})
+	})
 }
 func (r keys) Update(ctx context.Context, kid string, m func(*adapters.SigningKey) error) (*adapters.SigningKey, error) {
 	return keySpec.update(ctx, r.c, "", m, "kid", kid)
@@ -519,10 +545,14 @@ func (r customDomains) Get(ctx context.Context, t, id string) (*adapters.CustomD
 	return customDomainSpec.get(ctx, r.c, t, id)
 }
 func (r customDomains) GetByDomain(ctx context.Context, domain string) (*adapters.CustomDomain, error) {
-	return customDomainSpec.one(ctx, r.c, "domain = ?", []any{lower(domain)}, false)
+	return lagged(ctx, r.c, notFound, func(ctx context.Context, c *conn) (*adapters.CustomDomain, error) {
+		return customDomainSpec.one(ctx, c, "domain = ?", []any{lower(domain)}, false)
+	})
 }
 func (r customDomains) List(ctx context.Context, t string) ([]adapters.CustomDomain, error) {
-	return customDomainSpec.all(ctx, r.c, "WHERE tenant_id = ? ORDER BY created_at, custom_domain_id", []any{t})
+	return lagged(ctx, r.c, never, func(ctx context.Context, c *conn) ([]adapters.CustomDomain, error) {
+		return customDomainSpec.all(ctx, c, "WHERE tenant_id = ? ORDER BY created_at, custom_domain_id", []any{t})
+	})
 }
 func (r customDomains) Update(ctx context.Context, t, id string, m func(*adapters.CustomDomain) error) (*adapters.CustomDomain, error) {
 	return customDomainSpec.update(ctx, r.c, t, m, "domain", id)

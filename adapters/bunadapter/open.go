@@ -34,8 +34,9 @@ import (
 // what authhero.Options.DataAdapter takes.
 type Adapter struct {
 	*adapters.DataAdapters
-	db *bun.DB
-	d  dialect
+	db  *bun.DB
+	d   dialect
+	rep *replica // read replica, nil without one (replica.go)
 }
 
 // Open connects to the database named by dsn and returns an adapter; call
@@ -47,10 +48,39 @@ type Adapter struct {
 //
 // SQLite files are opened in WAL mode with a busy timeout and IMMEDIATE
 // transactions so that two processes can share one file.
-func Open(ctx context.Context, dsn string) (*Adapter, error) {
+//
+// WithReplica adds a read replica for the configuration reads that tolerate
+// replication lag; its documentation says which reads those are.
+func Open(ctx context.Context, dsn string, opts ...OpenOption) (*Adapter, error) {
+	var o openOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	sqldb, d, err := openSQL(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("bunadapter: %w", err)
+	}
+	a := New(bun.NewDB(sqldb, d))
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqldb.PingContext(pctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("bunadapter: connect %s: %w", redact(dsn), err)
+	}
+	if o.replicaDSN != "" {
+		if err := a.openReplica(ctx, o.replicaDSN, o.replica); err != nil {
+			sqldb.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// openSQL opens the pool and picks the bun dialect of a database URL.
+func openSQL(dsn string) (*sql.DB, schema.Dialect, error) {
 	scheme, _, ok := strings.Cut(dsn, "://")
 	if !ok {
-		return nil, fmt.Errorf("bunadapter: database URL %q has no scheme; use postgres://, mysql:// or sqlite://", redact(dsn))
+		return nil, nil, fmt.Errorf("database URL %q has no scheme; use postgres://, mysql:// or sqlite://", redact(dsn))
 	}
 	var (
 		sqldb *sql.DB
@@ -75,19 +105,12 @@ func Open(ctx context.Context, dsn string) (*Adapter, error) {
 		sqldb, err = openSQLite(path)
 		d = sqlitedialect.New()
 	default:
-		return nil, fmt.Errorf("bunadapter: unsupported database scheme %q; use postgres://, mysql:// or sqlite://", scheme)
+		return nil, nil, fmt.Errorf("unsupported database scheme %q; use postgres://, mysql:// or sqlite://", scheme)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bunadapter: open %s: %w", redact(dsn), err)
+		return nil, nil, fmt.Errorf("open %s: %w", redact(dsn), err)
 	}
-	a := New(bun.NewDB(sqldb, d))
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := sqldb.PingContext(pctx); err != nil {
-		sqldb.Close()
-		return nil, fmt.Errorf("bunadapter: connect %s: %w", redact(dsn), err)
-	}
-	return a, nil
+	return sqldb, d, nil
 }
 
 func openSQLite(path string) (*sql.DB, error) {
@@ -193,5 +216,10 @@ func (a *Adapter) DB() *bun.DB { return a.db }
 // Dialect returns "postgres", "mysql" or "sqlite".
 func (a *Adapter) Dialect() string { return a.d.name }
 
-// Close closes the database pool.
-func (a *Adapter) Close() error { return a.db.Close() }
+// Close closes the database pool, and the read replica's if Open opened it.
+func (a *Adapter) Close() error {
+	if a.rep != nil {
+		a.rep.close()
+	}
+	return a.db.Close()
+}

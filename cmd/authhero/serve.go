@@ -60,9 +60,10 @@ func env(name, def string) string {
 // done) it stops accepting connections, drains the in-flight requests (at
 // most shutdownTimeout), stops the App's jobs and closes the database.
 //
-// Environment: PORT, DATABASE_URL, ENCRYPTION_KEY, ISSUER, PROVIDER,
-// METRICS_ADDR, STORAGE_TIMEOUT and CLEANUP_INTERVAL (Go durations, see
-// authhero.Options), AUTHHERO_SIGNING_ALG, AUTHHERO_ADMIN_CLIENT_ID/_SECRET.
+// Environment: PORT, DATABASE_URL, DATABASE_REPLICA_URL, ENCRYPTION_KEY,
+// ISSUER, PROVIDER, METRICS_ADDR, STORAGE_TIMEOUT and CLEANUP_INTERVAL (Go
+// durations, see authhero.Options), AUTHHERO_SIGNING_ALG,
+// AUTHHERO_ADMIN_CLIENT_ID/_SECRET.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -82,7 +83,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	db, err := bunadapter.Open(ctx, *dsn)
+	// DATABASE_REPLICA_URL: a read replica for the configuration reads that
+	// tolerate lag (see bunadapter.WithReplica); empty means none.
+	db, err := bunadapter.Open(ctx, *dsn, bunadapter.WithReplica(os.Getenv("DATABASE_REPLICA_URL")),
+		bunadapter.WithReplicaOptions(bunadapter.ReplicaOptions{Logger: logger}))
 	if err != nil {
 		return err
 	}
