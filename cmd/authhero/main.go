@@ -5,6 +5,7 @@
 //	authhero export --database DSN [--tenant ID] > backup.jsonl
 //	authhero import --database DSN < backup.jsonl
 //	authhero sync --config sync.json  replicate between independent databases
+//	authhero route --config routing.json --listen :8080   failover/weighted/geo proxy
 //
 // DATABASE_URL selects the database for every command (postgres://, mysql://
 // or sqlite://); --database overrides it.
