@@ -269,10 +269,15 @@ func (r *Redis) CreateSession(ctx context.Context, t string, s adapters.Session)
 
 // GetSession implements Store.
 func (r *Redis) GetSession(ctx context.Context, t, id string) (*adapters.Session, error) {
+	return getJSON[adapters.Session](ctx, r, r.sessionKey(t, id))
+}
+
+// getJSON reads and decodes the value at key; a missing key is ErrNotFound.
+func getJSON[T any](ctx context.Context, r *Redis, key string) (*T, error) {
 	var data []byte
 	err := r.do(ctx, func(ctx context.Context) error {
 		var err error
-		data, err = r.c.Get(ctx, r.sessionKey(t, id)).Bytes()
+		data, err = r.c.Get(ctx, key).Bytes()
 		if errors.Is(err, redis.Nil) {
 			return adapters.ErrNotFound
 		}
@@ -281,7 +286,7 @@ func (r *Redis) GetSession(ctx context.Context, t, id string) (*adapters.Session
 	if err != nil {
 		return nil, err
 	}
-	return decode[adapters.Session](data)
+	return decode[T](data)
 }
 
 func decode[T any](data []byte) (*T, error) {
@@ -615,19 +620,7 @@ func (r *Redis) CreateLogin(ctx context.Context, t string, l adapters.LoginSessi
 
 // GetLogin implements Store.
 func (r *Redis) GetLogin(ctx context.Context, t, id string) (*adapters.LoginSession, error) {
-	var data []byte
-	err := r.do(ctx, func(ctx context.Context) error {
-		var err error
-		data, err = r.c.Get(ctx, r.loginKey(t, id)).Bytes()
-		if errors.Is(err, redis.Nil) {
-			return adapters.ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return decode[adapters.LoginSession](data)
+	return getJSON[adapters.LoginSession](ctx, r, r.loginKey(t, id))
 }
 
 // UpdateLogin implements Store. The key's TTL follows the new expires_at.

@@ -17,16 +17,9 @@ const maxBody = 1 << 20
 // readBody reads a JSON object body into raw fields, refusing a body that is
 // too large, not an object, or names a read-only field.
 func readBody(r *http.Request, readOnly ...string) (map[string]json.RawMessage, []byte, *apiError) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return nil, nil, badBody("Content-Type must be application/json")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, nil, newErr(http.StatusRequestEntityTooLarge, "payload_too_large", "Payload too large: the limit is %d bytes", maxBody)
-		}
-		return nil, nil, badBody("cannot read the body")
+	body, e := readRaw(r)
+	if e != nil {
+		return nil, nil, e
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
@@ -50,6 +43,22 @@ func readBody(r *http.Request, readOnly ...string) (map[string]json.RawMessage, 
 		return nil, nil, badBody("'Additional properties not allowed: %s'.", strings.Join(bad, ","))
 	}
 	return raw, body, nil
+}
+
+// readRaw reads a JSON request body of at most maxBody bytes.
+func readRaw(r *http.Request) ([]byte, *apiError) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return nil, badBody("Content-Type must be application/json")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, newErr(http.StatusRequestEntityTooLarge, "payload_too_large", "Payload too large: the limit is %d bytes", maxBody)
+		}
+		return nil, badBody("cannot read the body")
+	}
+	return body, nil
 }
 
 // strictInto decodes body into dst, refusing unknown fields and wrong types

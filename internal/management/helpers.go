@@ -3,11 +3,8 @@ package management
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/authhero-go/authhero/adapters"
 )
@@ -16,16 +13,9 @@ import (
 // bodies, e.g. PATCH /api/v2/connections/{id}/clients) into dst, with the
 // size limit, Content-Type check and strict decoding of readBody.
 func readArrayBody(r *http.Request, dst any) *apiError {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return badBody("Content-Type must be application/json")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return newErr(http.StatusRequestEntityTooLarge, "payload_too_large", "Payload too large: the limit is %d bytes", maxBody)
-		}
-		return badBody("cannot read the body")
+	body, e := readRaw(r)
+	if e != nil {
+		return e
 	}
 	if len(bytes.TrimSpace(body)) == 0 || !json.Valid(body) {
 		return badBody("the body must be valid JSON")
