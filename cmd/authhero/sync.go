@@ -15,6 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/authhero-go/authhero/adapters/bunadapter"
 	"github.com/authhero-go/authhero/replication"
 )
@@ -236,6 +239,21 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Backlog, outcomes and lag as Prometheus metrics on METRICS_ADDR.
+	if addr := os.Getenv("METRICS_ADDR"); addr != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(replication.Collector{Relay: relay, Applier: ap})
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go msrv.Serve(ln)
+		defer msrv.Close()
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", ln.Addr())
+	}
 	errs := make(chan error, len(tasks))
 	var wg sync.WaitGroup
 	for _, task := range tasks {

@@ -6,8 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -64,6 +68,12 @@ func TestSyncCommand(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sync.json")
 	require.NoError(t, os.WriteFile(path, cfg, 0o600))
 
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	metricsAddr := mln.Addr().String()
+	mln.Close()
+	t.Setenv("METRICS_ADDR", metricsAddr)
+
 	rctx, cancel := context.WithCancel(ctx)
 	var out, errb bytes.Buffer
 	var wg sync.WaitGroup
@@ -75,7 +85,7 @@ func TestSyncCommand(t *testing.T) {
 	}()
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
-	_, err := src.Tenants.Create(ctx, adapters.Tenant{ID: "acme"})
+	_, err = src.Tenants.Create(ctx, adapters.Tenant{ID: "acme"})
 	require.NoError(t, err)
 	_, err = src.Connections.Create(ctx, "acme", adapters.Connection{Name: "db", Strategy: "auth0"})
 	require.NoError(t, err)
@@ -95,6 +105,21 @@ func TestSyncCommand(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Backlog, outcomes and lag are scraped from METRICS_ADDR.
+	var metrics []byte
+	for i := 0; i < 100; i++ { // the counter moves right after the commit the test saw
+		res, err := http.Get("http://" + metricsAddr + "/metrics")
+		require.NoError(t, err)
+		metrics, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(metrics), `authhero_replication_events_total{outcome="applied"} 3`) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Contains(t, string(metrics), `authhero_replication_events_total{outcome="applied"} 3`)
+	require.Contains(t, string(metrics), "authhero_replication_backlog 0")
+	require.Contains(t, string(metrics), `authhero_replication_lag_seconds{quantile="0.99"}`)
 	cancel()
 	wg.Wait()
 	require.Equal(t, 0, code, errb.String())
