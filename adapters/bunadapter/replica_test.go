@@ -185,6 +185,12 @@ func TestReplicaStreaming(t *testing.T) {
 	pg.CatchUp(t)
 	require.Equal(t, v1, readConfig(t, a.DataAdapters, f))
 
+	// The replica may have been skipped while it was still starting up; wait
+	// (bounded) until the probe has taken it back.
+	for i := 0; i < 200 && !a.ReplicaStats().Healthy; i++ {
+		time.Sleep(25 * time.Millisecond)
+	}
+	require.True(t, a.ReplicaStats().Healthy, "%+v", a.ReplicaStats())
 	pg.Pause(t)
 	newDomain := changeConfig(t, a.DataAdapters, f)
 	before := a.ReplicaStats()
