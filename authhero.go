@@ -131,7 +131,7 @@ func InitMultiTenant(opts Options) (*App, error) {
 		controlPlane = opts.DefaultTenant
 	}
 	mgmt := &management.Server{Data: data, Keys: kv, Provisioner: a.prov, Box: box,
-		ControlPlane: controlPlane, Logger: opts.Logger}
+		ControlPlane: controlPlane, Logger: opts.Logger, Sessions: sessions}
 	mgmt.Routes(a.mux, a.builtin(func(h http.Handler) http.Handler { return res.Middleware(true, h) }))
 	a.health = health.New(a.healthChecks()...)
 	if !opts.DisableHealth {

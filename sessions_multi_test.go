@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,4 +237,37 @@ func TestJWTSecretsSelectStatelessSessions(t *testing.T) {
 	stored, err := e.app.DataAdapter().Sessions.ListByUser(e.ctx, "acme", u.UserID, adapters.ListParams{})
 	require.NoError(t, err)
 	require.Empty(t, stored.Items, "nothing is stored server-side")
+}
+
+// TestBlockingRevokesStoreSessions blocks a user through the Management API
+// while sessions live in a store outside the database: the store's session
+// is revoked too.
+func TestBlockingRevokesStoreSessions(t *testing.T) {
+	mem := session.NewMemory()
+	e := newEnv(t, testdb.Fresh(t, "sqlite"), func(o *Options) { o.SessionStore = mem })
+	c := e.webApp(t, "acme", nil)
+	u := e.user(t, "acme", "ann@acme.test", "correct horse battery")
+	_, challenge := pkce()
+	res := e.passwordLogin(t, e.browser(t), e.authorizeURL("acme", c, challenge, nil), "ann@acme.test", "correct horse battery")
+	require.NotEmpty(t, callbackParams(t, res).Get("code"))
+	before, err := mem.ListUserSessions(e.ctx, "acme", u.UserID)
+	require.NoError(t, err)
+	require.Len(t, before, 1)
+	require.Nil(t, before[0].RevokedAt)
+
+	admin, secret, err := e.app.CreateManagementClient(e.ctx, "acme", "admin", "", "")
+	require.NoError(t, err)
+	_, tok := e.post(t, e.issuer("acme")+"oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {admin.ClientID},
+		"client_secret": {secret}, "audience": {"urn:authhero:management"}}.Encode(), nil)
+	req, _ := http.NewRequest(http.MethodPatch, e.issuer("acme")+"api/v2/users/"+url.PathEscape(u.UserID), strings.NewReader(`{"blocked":true}`))
+	req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
+	req.Header.Set("Content-Type", "application/json")
+	r2, err := e.client.Do(req)
+	require.NoError(t, err)
+	r2.Body.Close()
+	require.Equal(t, 200, r2.StatusCode)
+
+	after, err := mem.ListUserSessions(e.ctx, "acme", u.UserID)
+	require.NoError(t, err)
+	require.NotNil(t, after[0].RevokedAt, "the memory store's session is revoked")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/authhero-go/authhero/adapters"
 	"github.com/authhero-go/authhero/internal/provision"
 	"github.com/authhero-go/authhero/internal/secrets"
+	"github.com/authhero-go/authhero/session"
 	"github.com/authhero-go/authhero/tenant"
 )
 
@@ -36,6 +37,9 @@ type Server struct {
 	Provisioner *provision.Provisioner
 	// Box seals and opens client secrets.
 	Box *secrets.Box
+	// Sessions is the App's session store; blocking a user revokes its
+	// sessions there too. Nil: only the database's sessions are revoked.
+	Sessions session.Store
 	// ControlPlane is the tenant whose tokens may manage other tenants
 	// through /api/v2/tenants. Empty: no tenant may.
 	ControlPlane string

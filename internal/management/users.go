@@ -573,6 +573,13 @@ func (s *Server) updateUser(r *http.Request, c *call) (int, any, *apiError) {
 	if e != nil {
 		return 0, nil, e
 	}
+	// Sessions kept outside the database (Redis, stateless cookies) are
+	// revoked through the session store as well.
+	if p.Blocked.Set && p.Blocked.V && s.Sessions != nil {
+		if _, err := s.Sessions.RevokeUserSessions(r.Context(), c.tenantID(), id, s.now()); err != nil {
+			return 0, nil, s.internal(r, "revoke sessions of a blocked user", err)
+		}
+	}
 	return http.StatusOK, userOut(*updated, c.token), nil
 }
 
