@@ -3,6 +3,7 @@ package authhero
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -259,6 +260,23 @@ func TestBlockingRevokesStoreSessions(t *testing.T) {
 	require.NoError(t, err)
 	_, tok := e.post(t, e.issuer("acme")+"oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {admin.ClientID},
 		"client_secret": {secret}, "audience": {"urn:authhero:management"}}.Encode(), nil)
+	// The Management API sees the store's sessions.
+	get := func(path string) map[string]any {
+		req, _ := http.NewRequest(http.MethodGet, e.issuer("acme")+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
+		res, err := e.client.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		require.Equal(t, 200, res.StatusCode)
+		var m map[string]any
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&m))
+		return m
+	}
+	listed := get("api/v2/users/" + url.PathEscape(u.UserID) + "/sessions")["sessions"].([]any)
+	require.Len(t, listed, 1)
+	require.Equal(t, before[0].ID, listed[0].(map[string]any)["id"])
+	require.Equal(t, before[0].ID, get("api/v2/sessions/" + url.PathEscape(before[0].ID))["id"])
+
 	req, _ := http.NewRequest(http.MethodPatch, e.issuer("acme")+"api/v2/users/"+url.PathEscape(u.UserID), strings.NewReader(`{"blocked":true}`))
 	req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
 	req.Header.Set("Content-Type", "application/json")

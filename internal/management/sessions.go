@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/authhero-go/authhero/adapters"
+	"github.com/authhero-go/authhero/session"
 )
 
 func (s *Server) sessionRoutes() {
@@ -48,8 +49,33 @@ func newSessionOut(ss *adapters.Session) sessionOut {
 	return out
 }
 
+// sessions returns the App's session store (the database's when none is
+// set), so these endpoints reach Redis and stateless sessions too.
+func (s *Server) sessions() session.Store {
+	if s.Sessions != nil {
+		return s.Sessions
+	}
+	return session.NewSQL(s.Data)
+}
+
+// sessionsInDB reports whether the session store is the database's, whose
+// lists page with cursors; other stores' lists are paged in memory.
+func (s *Server) sessionsInDB() bool {
+	st := s.sessions()
+	for {
+		if _, ok := st.(*session.SQL); ok {
+			return true
+		}
+		u, ok := st.(interface{ Unwrap() session.Store })
+		if !ok {
+			return false
+		}
+		st = u.Unwrap()
+	}
+}
+
 func (s *Server) getSession(r *http.Request, c *call) (int, any, *apiError) {
-	ss, err := s.Data.Sessions.Get(r.Context(), c.tenantID(), r.PathValue("id"))
+	ss, err := s.sessions().GetSession(r.Context(), c.tenantID(), r.PathValue("id"))
 	if err != nil {
 		return 0, nil, s.fail(r, err, "session")
 	}
@@ -59,30 +85,29 @@ func (s *Server) getSession(r *http.Request, c *call) (int, any, *apiError) {
 // deleteSession is DELETE /api/v2/sessions/{id}; as in Auth0 it leaves the
 // session's refresh tokens alone (revoke ends those too). 202 as Auth0.
 func (s *Server) deleteSession(r *http.Request, c *call) (int, any, *apiError) {
-	if err := s.Data.Sessions.Delete(r.Context(), c.tenantID(), r.PathValue("id")); err != nil {
+	if err := s.sessions().DeleteSession(r.Context(), c.tenantID(), r.PathValue("id")); err != nil {
 		return 0, nil, s.fail(r, err, "session")
 	}
 	return http.StatusAccepted, nil, nil
 }
 
 // revokeSession is POST /api/v2/sessions/{id}/revoke: it sets the session's
-// revoked_at and revokes the refresh tokens of that login, in one
-// transaction.
+// revoked_at in the session store, then revokes the refresh tokens issued
+// through it in one database transaction.
 func (s *Server) revokeSession(r *http.Request, c *call) (int, any, *apiError) {
 	id := r.PathValue("id")
 	now := adapters.Millis(s.now())
-	err := s.Data.InTx(r.Context(), func(ctx context.Context, tx *adapters.DataAdapters) error {
-		sess, err := tx.Sessions.Update(ctx, c.tenantID(), id, func(ss *adapters.Session) error {
-			if ss.RevokedAt == nil {
-				ss.RevokedAt = &now
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+	sess, err := s.sessions().UpdateSession(r.Context(), c.tenantID(), id, func(ss *adapters.Session) error {
+		if ss.RevokedAt == nil {
+			ss.RevokedAt = &now
 		}
-		return revokeSessionTokens(ctx, tx, c.tenantID(), sess, now)
+		return nil
 	})
+	if err == nil {
+		err = s.Data.InTx(r.Context(), func(ctx context.Context, tx *adapters.DataAdapters) error {
+			return revokeSessionTokens(ctx, tx, c.tenantID(), sess, now)
+		})
+	}
 	if err != nil {
 		return 0, nil, s.fail(r, err, "session")
 	}

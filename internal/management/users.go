@@ -250,7 +250,18 @@ func (s *Server) userSessions(r *http.Request, c *call) (int, any, *apiError) {
 	if e := s.userMustExist(r, c.tenantID(), id); e != nil {
 		return 0, nil, e
 	}
-	l, err := s.Data.Sessions.ListByUser(r.Context(), c.tenantID(), id, p)
+	var l *adapters.List[adapters.Session]
+	var err error
+	if s.sessionsInDB() {
+		l, err = s.Data.Sessions.ListByUser(r.Context(), c.tenantID(), id, p)
+	} else if p.Checkpoint() {
+		return 0, nil, badQuery("from/take pagination needs the database session store; use page/per_page")
+	} else {
+		var all []adapters.Session
+		if all, err = s.sessions().ListUserSessions(r.Context(), c.tenantID(), id); err == nil {
+			l, err = pageInMemory(all, p)
+		}
+	}
 	if err != nil {
 		return 0, nil, listErr(s, r, err, "session")
 	}
