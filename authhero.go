@@ -62,6 +62,7 @@ type App struct {
 	prov     *provision.Provisioner
 	accounts *accounts.Service
 	ul       *login.Server
+	audit    *oauth.AuditQueue
 	limiter  bruteforce.Limiter
 	sessions session.Store
 	log      *slog.Logger
@@ -118,7 +119,8 @@ func InitMultiTenant(opts Options) (*App, error) {
 	a.accounts = &accounts.Service{Data: data}
 	a.limiter = &bruteforce.Memory{}
 	kv := keyVerifier{km, mon}
-	srv := &oauth.Server{Data: data, Keys: kv, Box: box, Logger: opts.Logger,
+	a.audit = oauth.NewAuditQueue(data, opts.Logger, 4096)
+	srv := &oauth.Server{Data: data, Keys: kv, Box: box, Logger: opts.Logger, Audit: a.audit,
 		Sessions: sessions, Accounts: a.accounts, Limiter: a.limiter}
 	authRoutes := a.builtin(func(h http.Handler) http.Handler { return res.Middleware(false, h) })
 	srv.Routes(a.mux, authRoutes)
@@ -382,6 +384,11 @@ func (a *App) Cleanup(ctx context.Context) error {
 func (a *App) startJobs() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopJobs = cancel
+	a.jobs.Add(1)
+	go func() {
+		defer a.jobs.Done()
+		a.audit.Run(ctx) // client_credentials log entries, written off the hot path
+	}()
 	if every := a.opts.CleanupInterval; every > 0 {
 		a.jobs.Add(1)
 		go func() {

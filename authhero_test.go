@@ -423,3 +423,25 @@ func TestInitMultiTenantOptions(t *testing.T) {
 		require.ErrorContains(t, err, c.want)
 	}
 }
+
+// TestClientCredentialsAreLogged checks the seccft and feccft log entries,
+// written off the hot path and drained by Close.
+func TestClientCredentialsAreLogged(t *testing.T) {
+	e := newEnv(t, testdb.Fresh(t, "sqlite"))
+	id, secret := e.api(t, "acme", "https://api.acme.test/", []string{"a"}, []string{"a"}, nil)
+	tok := e.issuer("acme") + "oauth/token"
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "audience": {"https://api.acme.test/"}}
+	form.Set("client_secret", secret)
+	res, _ := e.post(t, tok, form.Encode(), nil)
+	require.Equal(t, 200, res.StatusCode)
+	form.Set("client_secret", "wrong")
+	res, _ = e.post(t, tok, form.Encode(), nil)
+	require.Equal(t, 401, res.StatusCode)
+	require.NoError(t, e.app.Close(e.ctx))
+	for typ, want := range map[string]string{"seccft": id, "feccft": id} {
+		l, err := e.app.DataAdapter().Logs.List(e.ctx, "acme", adapters.ListParams{Q: "type:" + typ})
+		require.NoError(t, err)
+		require.Len(t, l.Items, 1, typ)
+		require.Equal(t, want, l.Items[0].ClientID, typ)
+	}
+}

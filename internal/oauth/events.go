@@ -11,6 +11,8 @@ import (
 // Auth0 log event type codes written by the grants, logout and
 // /dbconnections (https://auth0.com/docs/deploy-monitor/logs/log-event-type-codes).
 const (
+	logCredentialsOK       = "seccft"   // success exchange: client credentials for access token
+	logCredentialsFail     = "feccft"   // failed exchange: client credentials for access token
 	logCodeExchangeOK      = "seacft"   // success exchange: authorization code for access token
 	logCodeExchangeFail    = "feacft"   // failed exchange: authorization code for access token
 	logRefreshExchangeOK   = "sertft"   // success exchange: refresh token for access token
@@ -39,17 +41,23 @@ func (s *Server) event(r *http.Request, typ string, l adapters.Log) {
 	if ti == nil {
 		return
 	}
+	l = s.stamp(r, ti.Host, typ, l)
+	if _, err := s.Data.Logs.Create(context.WithoutCancel(r.Context()), ti.ID(), l); err != nil {
+		s.log().WarnContext(r.Context(), "oauth: cannot write log", "type", typ, "err", err)
+	}
+}
+
+// stamp fills the fields every log entry takes from the request.
+func (s *Server) stamp(r *http.Request, host, typ string, l adapters.Log) adapters.Log {
 	l.Type = typ
 	l.Date = s.now()
 	l.IP = requestIP(r)
 	l.UserAgent = limitUA(r.UserAgent())
-	l.Hostname = ti.Host
+	l.Hostname = host
 	if len(l.Description) > 1000 {
 		l.Description = l.Description[:1000]
 	}
-	if _, err := s.Data.Logs.Create(context.WithoutCancel(r.Context()), ti.ID(), l); err != nil {
-		s.log().WarnContext(r.Context(), "oauth: cannot write log", "type", typ, "err", err)
-	}
+	return l
 }
 
 // requestIP is the end user's address: the peer, or behind a trusted proxy

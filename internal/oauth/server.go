@@ -40,6 +40,9 @@ type Server struct {
 	Accounts *accounts.Service
 	// Limiter blocks brute-force password guessing per (tenant, user, IP).
 	Limiter bruteforce.Limiter
+	// Audit writes the client_credentials log entries (seccft, feccft) in
+	// the background; nil writes them inline.
+	Audit *AuditQueue
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Logger receives operational errors; nil means slog.Default().

@@ -44,25 +44,24 @@ func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, p map
 	ti := tenantOf(r)
 	c, e := s.authenticateClient(r, p, ti.ID(), true)
 	if e != nil {
+		s.eventAsync(r, logCredentialsFail, adapters.Log{ClientID: limit(first(p["client_id"])), Description: e.Description})
 		writeError(w, e)
 		return
 	}
+	fail := func(e *Error) {
+		s.eventAsync(r, logCredentialsFail, adapters.Log{ClientID: c.ClientID, ClientName: c.Name, Description: e.Description})
+		writeError(w, e)
+	}
 	if !grantAllowed(c.Client, "client_credentials") {
-		writeError(w, oerr(statusFor(c.auth0()), "unauthorized_client", `Grant type 'client_credentials' not allowed for the client.`))
+		fail(oerr(statusFor(c.auth0()), "unauthorized_client", `Grant type 'client_credentials' not allowed for the client.`))
 		return
 	}
-	get := func(k string) string {
-		if v := p[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	audience := get("audience")
+	audience := first(p["audience"])
 	if audience == "" {
 		audience = ti.Tenant.DefaultAudience
 	}
 	if audience == "" {
-		writeError(w, oerr(http.StatusForbidden, "access_denied", "No audience parameter was provided, and no default audience has been configured"))
+		fail(oerr(http.StatusForbidden, "access_denied", "No audience parameter was provided, and no default audience has been configured"))
 		return
 	}
 	// The tenant's "{issuer}api/v2/" (Auth0's https://{domain}/api/v2/) names
@@ -74,7 +73,7 @@ func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, p map
 	}
 	rs, err := s.Data.ResourceServers.GetByIdentifier(ctx, ti.ID(), identifier)
 	if errors.Is(err, adapters.ErrNotFound) {
-		writeError(w, oerr(http.StatusForbidden, "access_denied", fmt.Sprintf("Service not found: %s", audience)))
+		fail(oerr(http.StatusForbidden, "access_denied", fmt.Sprintf("Service not found: %s", audience)))
 		return
 	} else if err != nil {
 		s.internal(w, r, "resource server lookup", err)
@@ -86,13 +85,13 @@ func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, p map
 		return
 	}
 	if len(grants.Items) == 0 {
-		writeError(w, oerr(http.StatusForbidden, "access_denied",
+		fail(oerr(http.StatusForbidden, "access_denied",
 			fmt.Sprintf(`Client is not authorized to access %q. You need to create a "client-grant" associated to this API.`, audience)))
 		return
 	}
 	granted := grants.Items[0].Scope
 	scopes := granted
-	if req := strings.Fields(get("scope")); len(req) > 0 {
+	if req := strings.Fields(first(p["scope"])); len(req) > 0 {
 		allowed := make(map[string]bool, len(granted))
 		for _, g := range granted {
 			allowed[g] = true
@@ -105,9 +104,9 @@ func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, p map
 		}
 		if len(missing) > 0 {
 			if c.auth0() {
-				writeError(w, oerr(http.StatusForbidden, "access_denied", "Client has not been granted scopes: "+strings.Join(missing, " ")))
+				fail(oerr(http.StatusForbidden, "access_denied", "Client has not been granted scopes: "+strings.Join(missing, " ")))
 			} else {
-				writeError(w, oerr(http.StatusBadRequest, "invalid_scope", "Client has not been granted scopes: "+strings.Join(missing, " ")))
+				fail(oerr(http.StatusBadRequest, "invalid_scope", "Client has not been granted scopes: "+strings.Join(missing, " ")))
 			}
 			return
 		}
@@ -137,12 +136,22 @@ func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, p map
 		s.internal(w, r, "sign", err)
 		return
 	}
+	s.eventAsync(r, logCredentialsOK, adapters.Log{ClientID: c.ClientID, ClientName: c.Name, Audience: audience,
+		Scope: limit(strings.Join(scopes, " ")), Description: "Client credentials for access token"})
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": tok,
 		"token_type":   "Bearer",
 		"expires_in":   lifetime,
 		"scope":        strings.Join(scopes, " "),
 	})
+}
+
+// first returns the first value, or "".
+func first(v []string) string {
+	if len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func dedupe(in []string) []string {
