@@ -37,29 +37,60 @@ func NewAuditQueue(data *adapters.DataAdapters, logger *slog.Logger, size int) *
 	return &AuditQueue{data: data, log: logger, ch: make(chan auditItem, size)}
 }
 
-// Run writes queued entries until ctx is done, then drains what is left
-// (each write bounded by 5 s) and returns.
+// Run writes queued entries until ctx is done, then drains what is left and
+// returns. Entries waiting together are written in one transaction (at most
+// 256 at a time), which keeps the cost per entry low under load.
 func (q *AuditQueue) Run(ctx context.Context) {
-	write := func(it auditItem) {
-		wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if _, err := q.data.Logs.Create(wctx, it.tenantID, it.l); err != nil {
-			q.log.Warn("oauth: cannot write log", "type", it.l.Type, "err", err)
-		}
-	}
+	batch := make([]auditItem, 0, 256)
 	for {
 		select {
 		case it := <-q.ch:
-			write(it)
+			batch = q.fill(append(batch[:0], it))
+			q.write(batch)
 		case <-ctx.Done():
 			for {
-				select {
-				case it := <-q.ch:
-					write(it)
-				default:
+				batch = q.fill(batch[:0])
+				if len(batch) == 0 {
 					return
 				}
+				q.write(batch)
 			}
+		}
+	}
+}
+
+// fill adds the entries already waiting, up to the batch's capacity.
+func (q *AuditQueue) fill(batch []auditItem) []auditItem {
+	for len(batch) < cap(batch) {
+		select {
+		case it := <-q.ch:
+			batch = append(batch, it)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// write stores a batch in one transaction (bounded by 5 s); if that fails,
+// entry by entry, so one bad entry does not lose the others.
+func (q *AuditQueue) write(batch []auditItem) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := q.data.InTx(ctx, func(ctx context.Context, tx *adapters.DataAdapters) error {
+		for _, it := range batch {
+			if _, err := tx.Logs.Create(ctx, it.tenantID, it.l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return
+	}
+	for _, it := range batch {
+		if _, err := q.data.Logs.Create(ctx, it.tenantID, it.l); err != nil {
+			q.log.Warn("oauth: cannot write log", "type", it.l.Type, "err", err)
 		}
 	}
 }
