@@ -24,6 +24,7 @@ import (
 	"github.com/authhero-go/authhero"
 	"github.com/authhero-go/authhero/adapters"
 	"github.com/authhero-go/authhero/adapters/bunadapter"
+	"github.com/authhero-go/authhero/internal/testdb"
 )
 
 const (
@@ -59,22 +60,13 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// skipOrFail skips the test, or under CI=true fails it: CI must run it.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
 // requireNodeAndSDK checks that node is on PATH and that node_modules holds
 // the auth0 version package.json pins; it returns the node binary.
 func requireNodeAndSDK(t *testing.T) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		skipOrFail(t, "node is not on PATH; install Node.js >= 20.19, then run: %s", installHint)
+		testdb.Unavailable(t, "node is not on PATH; install Node.js >= 20.19, then run: %s", installHint)
 	}
 	var pkg struct {
 		Dependencies map[string]string `json:"dependencies"`
@@ -92,10 +84,10 @@ func requireNodeAndSDK(t *testing.T) string {
 	}
 	b, err = os.ReadFile(filepath.Join(nodeModules, sdkPackage, packageJSON))
 	if err != nil {
-		skipOrFail(t, "the auth0 SDK is not installed in e2e/auth0sdk/node_modules; run: %s", installHint)
+		testdb.Unavailable(t, "the auth0 SDK is not installed in e2e/auth0sdk/node_modules; run: %s", installHint)
 	}
 	if err := json.Unmarshal(b, &installed); err != nil || installed.Version != want {
-		skipOrFail(t, "e2e/auth0sdk/node_modules has auth0 %q, package.json pins %q; run: %s", installed.Version, want, installHint)
+		testdb.Unavailable(t, "e2e/auth0sdk/node_modules has auth0 %q, package.json pins %q; run: %s", installed.Version, want, installHint)
 	}
 	return node
 }

@@ -69,7 +69,7 @@ func StartPGPair(t testing.TB) *PGPair {
 	t.Helper()
 	p := &PGPair{bin: pgBinDir()}
 	if p.bin == "" {
-		unavailable(t, "initdb, pg_ctl and pg_basebackup are not installed")
+		Unavailable(t, "pgreplica: initdb, pg_ctl and pg_basebackup are not installed")
 	}
 	dir, err := os.MkdirTemp("", "authhero-pgreplica-")
 	require.NoError(t, err)
@@ -78,7 +78,7 @@ func StartPGPair(t testing.TB) *PGPair {
 	if os.Geteuid() == 0 { // postgres refuses to run as root
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			unavailable(t, "running as root and there is no postgres user to run the clusters as")
+			Unavailable(t, "pgreplica: running as root and there is no postgres user to run the clusters as")
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)

@@ -58,19 +58,21 @@ func Fresh(t testing.TB, dialect string) string {
 	return ""
 }
 
-func unavailable(t testing.TB, format string, args ...any) {
+// Unavailable skips the test because a service or tool it needs is missing,
+// or, under CI=true, fails it: CI must run every suite.
+func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("testdb: "+format+" (CI=true: a missing database is an error)", args...)
+		t.Fatalf(format+" (CI=true: a missing service is an error)", args...)
 	}
-	t.Skipf("testdb: "+format, args...)
+	t.Skipf(format, args...)
 }
 
 func freshServer(t testing.TB, env string, create func(ctx context.Context, base, name string) (string, func(), error)) string {
 	t.Helper()
 	base := os.Getenv(env)
 	if base == "" {
-		unavailable(t, "%s is not set", env)
+		Unavailable(t, "testdb: %s is not set", env)
 	}
 	var b [6]byte
 	rand.Read(b[:])
@@ -79,7 +81,7 @@ func freshServer(t testing.TB, env string, create func(ctx context.Context, base
 	defer cancel()
 	dsn, drop, err := create(ctx, base, name)
 	if err != nil {
-		unavailable(t, "cannot create a database on %s: %v", env, err)
+		Unavailable(t, "testdb: cannot create a database on %s: %v", env, err)
 	}
 	t.Cleanup(drop)
 	return dsn
